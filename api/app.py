@@ -1,0 +1,75 @@
+"""The Starlette application: GraphQL at /graphql, health at /healthz, lifecycle in lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.context import Context
+from api.loaders import Loaders
+from api.request_id import RequestIdMiddleware
+from api.schema import CicloSchema, build_schema
+from api.settings import Settings
+from db import migrate
+from db.session import make_engine
+from services.container import Services
+
+log = logging.getLogger("ciclo")
+
+
+class CicloGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: CicloSchema, app: Starlette) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self._app = app
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services: Services = self._app.state.services
+        request_id = getattr(request.state, "request_id", "-")
+        return Context(services=services, loaders=Loaders.build(services), request_id=request_id)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app. The database is opened, migrated and (with demo on) seeded at startup."""
+    settings = settings or Settings.from_env()
+    schema = build_schema()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.pool_size)
+        if settings.migrate:
+            await migrate.upgrade(engine)
+        services = Services.build(engine)
+        if settings.demo:
+            from services.demo import load_demo_if_empty
+
+            await load_demo_if_empty(services, customers=settings.demo_customers, seed=settings.demo_seed)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(lifespan=lifespan)
+    graphql = CicloGraphQL(schema, app)
+    app.router.routes.extend(
+        [
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ]
+    )
+    app.add_middleware(RequestIdMiddleware)
+    app.state.schema = schema
+    return app

@@ -1,0 +1,181 @@
+"""The `ciclo` command line: serve, migrate, demo data, imports and the schema export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from api.settings import Settings
+from db.session import DEFAULT_URL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ciclo", description="Customer lifecycle and next-best-offer service.")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the GraphQL server")
+    serve.add_argument("--host", default=os.environ.get("CICLO_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CICLO_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("CICLO_WORKERS", "1")))
+    _database_option(serve)
+    serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
+    serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="apply pending migrations")
+    _database_option(upgrade)
+    upgrade.set_defaults(handler=lambda a: asyncio.run(_upgrade(a.database_url)))
+
+    demo = commands.add_parser("demo-data", help="load a generated demo portfolio")
+    demo.add_argument("--customers", type=int, default=5000)
+    demo.add_argument("--seed", type=int, default=7)
+    _database_option(demo)
+    demo.set_defaults(handler=lambda a: asyncio.run(_demo(a)))
+
+    imports = commands.add_parser("import", help="stream a CSV file in").add_subparsers(metavar="KIND")
+    for kind in ("customers", "events"):
+        command = imports.add_parser(kind, help=f"import {kind} from CSV")
+        command.add_argument("file", type=Path)
+        command.add_argument("--batch-size", type=int, default=1000)
+        _database_option(command)
+        command.set_defaults(handler=lambda a, kind=kind: asyncio.run(_import(a, kind)))
+
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    export.set_defaults(handler=_export_schema)
+    return parser
+
+
+def _database_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--database-url",
+        default=os.environ.get("CICLO_DATABASE_URL", DEFAULT_URL),
+        help="SQLAlchemy async URL (default: $CICLO_DATABASE_URL or embedded SQLite ./ciclo.db)",
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers < 1:
+        print("--workers must be >= 1", file=sys.stderr)
+        return 2
+    # Migrate and seed once, here, so several workers never race on it.
+    asyncio.run(_upgrade(args.database_url))
+    if args.demo:
+        asyncio.run(_demo_if_empty(args.database_url))
+    os.environ["CICLO_DATABASE_URL"] = args.database_url
+    os.environ["CICLO_MIGRATE"] = "0"
+    os.environ["CICLO_DEMO"] = "0"
+    print(f"Ciclo GraphQL (with GraphiQL) at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+async def _open(database_url: str):  # type: ignore[no-untyped-def]
+    from db import migrate
+    from db.session import make_engine
+    from services.container import Services
+
+    engine = make_engine(database_url)
+    await migrate.upgrade(engine)
+    return Services.build(engine)
+
+
+async def _upgrade(database_url: str) -> int:
+    from db import migrate
+    from db.session import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        print(f"database at revision {await migrate.current_revision(engine)}", file=sys.stderr)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _demo_if_empty(database_url: str) -> None:
+    from services.demo import load_demo_if_empty
+
+    settings = Settings.from_env()
+    services = await _open(database_url)
+    try:
+        summary = await load_demo_if_empty(services, customers=settings.demo_customers, seed=settings.demo_seed)
+        if summary is not None:
+            print(f"loaded demo portfolio: {summary}", file=sys.stderr)
+    finally:
+        await services.engine.dispose()
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from api.progress import ProgressBar
+    from services.demo import generate_demo
+
+    services = await _open(args.database_url)
+    bar = ProgressBar("customers", args.customers)
+    try:
+        summary = await generate_demo(services, customers=args.customers, seed=args.seed, progress=bar.update)
+    finally:
+        bar.close()
+        await services.engine.dispose()
+    print(summary)
+    return 0
+
+
+async def _import(args: argparse.Namespace, kind: str) -> int:
+    from api.progress import ProgressBar
+    from services import imports
+    from services.errors import InvalidInput
+
+    services = await _open(args.database_url)
+    bar = ProgressBar(f"{kind} rows")
+    run = imports.import_customers_csv if kind == "customers" else imports.import_events_csv
+    try:
+        report = await run(services, args.file, batch_size=args.batch_size, progress=bar.advance)
+    except InvalidInput as exc:
+        print(f"\nrefused {args.file}: {exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+        await services.engine.dispose()
+    print(f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {len(report.rejected)}")
+    for row in report.rejected:
+        print(f"line {row.line}: {row.field}: {row.reason}")
+    return 1 if report.rejected else 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from api.schema import schema_sdl
+
+    text = schema_sdl()
+    if args.out:
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

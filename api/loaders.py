@@ -1,0 +1,56 @@
+"""Per-request DataLoaders: every nested customer field costs one query per page, not per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from services import domain
+from services.container import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    customer: DataLoader[int, domain.Customer | None]
+    segments: DataLoader[int, list[domain.Segment]]
+    stage_history: DataLoader[int, list[domain.StageChange]]
+    referrals: DataLoader[int, list[domain.Customer]]
+    latest_events: DataLoader[tuple[int, int], list[domain.Event]]
+
+    @classmethod
+    def build(cls, services: Services) -> Loaders:
+        async def customers(ids: Sequence[int]) -> list[domain.Customer | None]:
+            found = await services.customers.many(ids)
+            return [found.get(i) for i in ids]
+
+        async def segments(ids: Sequence[int]) -> list[list[domain.Segment]]:
+            found = await services.segments.of_customers(ids)
+            return [found.get(i, []) for i in ids]
+
+        async def history(ids: Sequence[int]) -> list[list[domain.StageChange]]:
+            found = await services.stages.history(ids)
+            return [found.get(i, []) for i in ids]
+
+        async def referrals(ids: Sequence[int]) -> list[list[domain.Customer]]:
+            found = await services.customers.referrals_of(ids)
+            return [found.get(i, []) for i in ids]
+
+        async def latest(keys: Sequence[tuple[int, int]]) -> list[list[domain.Event]]:
+            # Keys are (customer id, how many): one windowed query per distinct page size.
+            by_size: dict[int, list[int]] = {}
+            for customer_id, size in keys:
+                by_size.setdefault(size, []).append(customer_id)
+            found = {
+                size: await services.events.latest(ids, size + 1) for size, ids in by_size.items()
+            }
+            return [found[size].get(customer_id, []) for customer_id, size in keys]
+
+        return cls(
+            customer=DataLoader(customers),
+            segments=DataLoader(segments),
+            stage_history=DataLoader(history),
+            referrals=DataLoader(referrals),
+            latest_events=DataLoader(latest),
+        )

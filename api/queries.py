@@ -1,0 +1,71 @@
+"""Query resolvers: parse arguments, call a service, map the result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from api.context import Info
+from api.inputs import CustomerFilterInput
+from api.types.customer import Customer, CustomerConnection
+from api.types.enums import CustomerOrder
+from api.types.pagination import edges_of
+from api.types.segment import Segment, StageCount
+from services import errors
+from services.domain import CustomerFilter
+
+_ORDERS = {
+    CustomerOrder.CREATED_AT_DESC: ("CREATED_AT", True),
+    CustomerOrder.CREATED_AT_ASC: ("CREATED_AT", False),
+    CustomerOrder.ID_ASC: ("ID", False),
+    CustomerOrder.ID_DESC: ("ID", True),
+}
+
+
+def _customer_id(value: strawberry.ID) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The customer view by internal id; null when there is none.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        customer_id = _customer_id(id)
+        found = await info.context.loaders.customer.load(customer_id) if customer_id else None
+        return Customer.from_domain(found) if found else None
+
+    @strawberry.field(description="The customer view by the caller's own id; null when there is none.")
+    async def customer_by_external_id(self, info: Info, external_id: str) -> Customer | None:
+        try:
+            found = await info.context.services.customers.get_by_external_id(external_id)
+        except errors.CustomerNotFound:
+            return None
+        return Customer.from_domain(found)
+
+    @strawberry.field(description="Customers, keyset-paginated (max 500 per page).")
+    async def customers(
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        filter: CustomerFilterInput | None = None,
+        order_by: Annotated[CustomerOrder, strawberry.argument(description="Default CREATED_AT_DESC.")] = CustomerOrder.CREATED_AT_DESC,
+    ) -> CustomerConnection:
+        where = filter.to_filter() if filter else CustomerFilter()
+        order, descending = _ORDERS[order_by]
+        service = info.context.services.customers
+        page = await service.page(where, first=first, after=after, order=order, descending=descending)
+        edges, page_info = edges_of(page, Customer.from_domain)
+        return CustomerConnection(edges=edges, page_info=page_info, _count=lambda: service.count(where))
+
+    @strawberry.field(description="How many customers are in each lifecycle stage.")
+    async def stages(self, info: Info) -> list[StageCount]:
+        return [StageCount.from_domain(c) for c in await info.context.services.stages.counts()]
+
+    @strawberry.field(description="Every segment with its member count.")
+    async def segments(self, info: Info) -> list[Segment]:
+        return [Segment.from_domain(s) for s in await info.context.services.segments.all()]

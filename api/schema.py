@@ -1,0 +1,42 @@
+"""The Strawberry schema, built once per process with its caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache
+from strawberry.types import ExecutionContext
+
+from api.masking import MaskUnexpectedErrors
+from api.mutations import Mutation
+from api.queries import Query
+from api.validation import CachedValidation, ValidationResults
+
+
+class CicloSchema(strawberry.Schema):
+    validation_results: ValidationResults
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Unexpected errors are logged, with the request id, by MaskUnexpectedErrors; caller
+        # mistakes (validation, bad variables) are answered, not logged as server faults.
+        return None
+
+
+def build_schema(*, validation_cache_size: int = 1024) -> CicloSchema:
+    results = ValidationResults(validation_cache_size)
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=validation_cache_size),
+        lambda: CachedValidation(results),
+        MaskUnexpectedErrors,
+    ]
+    schema = CicloSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema.validation_results = results
+    return schema
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

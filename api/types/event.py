@@ -1,0 +1,51 @@
+"""Timeline events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.types.enums import ContactDirection, EventType
+from api.types.pagination import Edge, PageInfo
+from services import domain
+
+
+@strawberry.type
+class Event:
+    id: strawberry.ID
+    type: EventType
+    occurred_at: datetime
+    recorded_at: datetime
+    amount: float | None
+    currency: str | None
+    category: str | None
+    score: int | None
+    channel: str | None
+    direction: ContactDirection | None
+    reason: str | None
+    payload: JSON
+
+    @classmethod
+    def from_domain(cls, event: domain.Event) -> Event:
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            type=EventType(event.type),
+            occurred_at=event.occurred_at,
+            recorded_at=event.recorded_at,
+            amount=event.amount,
+            currency=event.currency,
+            category=event.category,
+            score=event.score,
+            channel=event.channel,
+            direction=ContactDirection(event.direction) if event.direction else None,
+            reason=event.reason,
+            payload=event.payload,
+        )
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[Edge[Event]]
+    page_info: PageInfo

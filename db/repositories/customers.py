@@ -1,0 +1,142 @@
+"""Queries over customers: lookups, keyset pages, bulk upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import Customer, Segment, SegmentMember
+
+ORDER_COLUMNS = {"ID": Customer.id, "CREATED_AT": Customer.created_at}
+_CHUNK = 5_000
+
+
+async def by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Customer]:
+    ids = list(set(ids))
+    rows: list[Customer] = []
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        rows.extend((await session.scalars(select(Customer).where(Customer.id.in_(part)))).all())
+    return rows
+
+
+async def by_external_id(session: AsyncSession, external_id: str) -> Customer | None:
+    return await session.scalar(select(Customer).where(Customer.external_id == external_id))
+
+
+async def ids_by_external_ids(session: AsyncSession, external_ids: Iterable[str]) -> dict[str, int]:
+    keys = list(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), _CHUNK):
+        part = keys[start : start + _CHUNK]
+        query = select(Customer.external_id, Customer.id).where(Customer.external_id.in_(part))
+        found.update({ext: cid for ext, cid in (await session.execute(query)).all()})
+    return found
+
+
+async def referred_by(session: AsyncSession, referrer_ids: Iterable[int]) -> list[Customer]:
+    query = select(Customer).where(Customer.referred_by_id.in_(list(set(referrer_ids))))
+    return list((await session.scalars(query.order_by(Customer.id))).all())
+
+
+def filtered(
+    *,
+    stage: str | None = None,
+    segment_key: str | None = None,
+    acquisition_channel: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    search: str | None = None,
+    include_erased: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The WHERE terms for a customer filter, shared by pages and counts."""
+    terms: list[ColumnElement[bool]] = []
+    if not include_erased:
+        terms.append(Customer.erased_at.is_(None))
+    if stage is not None:
+        terms.append(Customer.stage == stage)
+    if acquisition_channel is not None:
+        terms.append(Customer.acquisition_channel == acquisition_channel)
+    if created_from is not None:
+        terms.append(Customer.created_at >= created_from)
+    if created_to is not None:
+        terms.append(Customer.created_at < created_to)
+    if segment_key is not None:
+        terms.append(
+            exists()
+            .where(SegmentMember.customer_id == Customer.id)
+            .where(SegmentMember.segment_id == Segment.id)
+            .where(Segment.key == segment_key)
+        )
+    if search:
+        pattern = f"%{search.lower()}%"
+        terms.append(
+            or_(
+                func.lower(Customer.name).like(pattern),
+                func.lower(Customer.email).like(pattern),
+                func.lower(Customer.external_id).like(pattern),
+            )
+        )
+    return terms
+
+
+def page_query(
+    terms: Sequence[ColumnElement[bool]],
+    *,
+    order: str,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> Select[tuple[Customer]]:
+    """A keyset page ordered by (order column, id): never an OFFSET scan."""
+    column = ORDER_COLUMNS[order]
+    query = select(Customer).where(*terms)
+    if after is not None:
+        value, last_id = after
+        if column is Customer.id:
+            query = query.where(Customer.id < last_id if descending else Customer.id > last_id)
+        elif descending:
+            query = query.where(or_(column < value, and_(column == value, Customer.id < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Customer.id > last_id)))
+    if column is Customer.id:
+        ordering = [Customer.id.desc() if descending else Customer.id.asc()]
+    else:
+        ordering = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
+    return query.order_by(*ordering).limit(limit)
+
+
+async def count(session: AsyncSession, terms: Sequence[ColumnElement[bool]]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Customer).where(*terms)) or 0)
+
+
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert rows whose externalId is new; rows another writer created meanwhile are skipped."""
+    if not rows:
+        return {}
+    statement = (
+        insert_for(session, Customer)
+        .on_conflict_do_nothing(index_elements=[Customer.external_id])
+        .returning(Customer.external_id, Customer.id)
+    )
+    result = await session.execute(statement, rows)
+    return {ext: cid for ext, cid in result.all()}
+
+
+async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key; rows are grouped by the set of columns they change."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        await session.execute(update(Customer), group)
+
+
+async def stage_counts(session: AsyncSession) -> dict[str, int]:
+    query = select(Customer.stage, func.count()).group_by(Customer.stage)
+    return {stage: n for stage, n in (await session.execute(query)).all()}

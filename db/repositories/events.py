@@ -1,0 +1,64 @@
+"""Queries over the event timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import Event
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert events; one whose idempotency key is already stored is skipped. Returns inserted."""
+    if not rows:
+        return 0
+    statement = (
+        insert_for(session, Event)
+        .on_conflict_do_nothing(index_elements=[Event.idempotency_key])
+        .returning(Event.id)
+    )
+    return len((await session.execute(statement, rows)).all())
+
+
+async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    keys = list(set(keys))
+    if not keys:
+        return set()
+    query = select(Event.idempotency_key).where(Event.idempotency_key.in_(keys))
+    return set((await session.scalars(query)).all())  # type: ignore[arg-type]
+
+
+async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int) -> list[Event]:
+    """The ``n`` newest events of each customer, in one statement."""
+    ids = list(set(customer_ids))
+    if not ids:
+        return []
+    rank = (
+        func.row_number()
+        .over(partition_by=Event.customer_id, order_by=(Event.occurred_at.desc(), Event.id.desc()))
+        .label("rank")
+    )
+    inner = select(Event.id, rank).where(Event.customer_id.in_(ids)).subquery()
+    query = (
+        select(Event)
+        .join(inner, inner.c.id == Event.id)
+        .where(inner.c.rank <= n)
+        .order_by(Event.customer_id, Event.occurred_at.desc(), Event.id.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def timeline_page(
+    session: AsyncSession, customer_id: int, after: tuple[datetime, int] | None, limit: int
+) -> list[Event]:
+    query = select(Event).where(Event.customer_id == customer_id)
+    if after is not None:
+        at, last_id = after
+        query = query.where(or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id)))
+    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,1 @@
+"""Use cases. Each public coroutine owns its transaction; nothing here knows about GraphQL."""

@@ -1,0 +1,35 @@
+"""Every use case wired to one sessionmaker: what the API and the CLI hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.session import make_sessionmaker
+from services.customers import Customers
+from services.events import Events
+from services.segments import Segments
+from services.stages import Stages
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    customers: Customers
+    events: Events
+    segments: Segments
+    stages: Stages
+
+    @classmethod
+    def build(cls, engine: AsyncEngine) -> Services:
+        sessions = make_sessionmaker(engine)
+        return cls(
+            engine=engine,
+            sessions=sessions,
+            customers=Customers(sessions),
+            events=Events(sessions),
+            segments=Segments(sessions),
+            stages=Stages(sessions),
+        )

@@ -1,0 +1,223 @@
+"""Customer use cases: the customer view, lists, bulk upsert and erasure."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Customer as CustomerRow
+from db.models import Event as EventRow
+from db.repositories import customers as repo
+from services import cursors, mapping
+from services.domain import (
+    UNSET,
+    BulkResult,
+    Customer,
+    CustomerDraft,
+    CustomerFilter,
+    ItemError,
+    Page,
+)
+from services.errors import CustomerNotFound, InvalidInput
+from services.validation import check_batch_size, check_customer
+
+MAX_PAGE = 500
+_PROFILE_FIELDS = ("name", "email", "phone", "region", "attributes", "acquisition_channel")
+
+
+class Customers:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessionmaker
+
+    async def get(self, customer_id: int) -> Customer:
+        async with self._sessions() as session:
+            row = await session.get(CustomerRow, customer_id)
+        if row is None:
+            raise CustomerNotFound(customer_id=customer_id)
+        return mapping.customer(row)
+
+    async def get_by_external_id(self, external_id: str) -> Customer:
+        async with self._sessions() as session:
+            row = await repo.by_external_id(session, external_id)
+        if row is None:
+            raise CustomerNotFound(external_id=external_id)
+        return mapping.customer(row)
+
+    async def many(self, ids: Sequence[int]) -> dict[int, Customer]:
+        """Customers by id, for DataLoaders: missing ids are simply absent."""
+        async with self._sessions() as session:
+            rows = await repo.by_ids(session, ids)
+        return {row.id: mapping.customer(row) for row in rows}
+
+    async def referrals_of(self, referrer_ids: Sequence[int]) -> dict[int, list[Customer]]:
+        async with self._sessions() as session:
+            rows = await repo.referred_by(session, referrer_ids)
+        found: dict[int, list[Customer]] = {}
+        for row in rows:
+            found.setdefault(row.referred_by_id or 0, []).append(mapping.customer(row))
+        return found
+
+    async def page(
+        self,
+        where: CustomerFilter,
+        *,
+        first: int = 50,
+        after: str | None = None,
+        order: str = "CREATED_AT",
+        descending: bool = True,
+    ) -> Page[Customer]:
+        """One keyset page of customers matching ``where``, in a stable (order, id) sequence."""
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidInput("first", f"must be between 1 and {MAX_PAGE}, got {first}")
+        if order not in repo.ORDER_COLUMNS:
+            raise InvalidInput("orderBy", f"unknown order {order!r}")
+        position = cursors.decode(after) if after else None
+        terms = repo.filtered(**_filter_args(where))
+        query = repo.page_query(terms, order=order, descending=descending, after=position, limit=first + 1)
+        async with self._sessions() as session:
+            rows = list((await session.scalars(query)).all())
+        has_next = len(rows) > first
+        rows = rows[:first]
+        items = tuple(mapping.customer(row) for row in rows)
+        key = "id" if order == "ID" else "created_at"
+        return Page(
+            items=items,
+            cursors=tuple(cursors.encode(getattr(row, key), row.id) for row in rows),
+            has_next=has_next,
+        )
+
+    async def count(self, where: CustomerFilter) -> int:
+        async with self._sessions() as session:
+            return await repo.count(session, repo.filtered(**_filter_args(where)))
+
+    async def upsert_many(self, drafts: Sequence[CustomerDraft]) -> BulkResult:
+        """Create or update customers by externalId in one transaction.
+
+        Valid items are written; each invalid one is reported by index and nothing of it is
+        stored. Fields a draft leaves UNSET keep their stored values.
+        """
+        check_batch_size(list(drafts))
+        errors: list[ItemError] = []
+        valid: dict[str, tuple[int, CustomerDraft]] = {}
+        for index, draft in enumerate(drafts):
+            try:
+                check_customer(draft)
+            except InvalidInput as exc:
+                errors.append(ItemError(index, exc.field, exc.message))
+                continue
+            if draft.external_id in valid:
+                earlier = valid[draft.external_id][0]
+                errors.append(ItemError(index, "externalId", f"repeats item {earlier} in this call"))
+                continue
+            valid[draft.external_id] = (index, draft)
+
+        async with self._sessions.begin() as session:
+            known = await repo.ids_by_external_ids(session, valid)
+            referrers = {d.referred_by_external_id for _, d in valid.values() if d.referred_by_external_id}
+            known_referrers = await repo.ids_by_external_ids(session, referrers - set(valid) - set(known))
+            # Dropping one item can orphan another that named it as referrer: repeat until stable.
+            dropped = True
+            while dropped:
+                dropped = False
+                for ext in list(valid):
+                    index, draft = valid[ext]
+                    ref = draft.referred_by_external_id
+                    if ref and ref not in known_referrers and ref not in valid and ref not in known:
+                        message = f"no customer with externalId {ref!r}"
+                        errors.append(ItemError(index, "referredByExternalId", message))
+                        del valid[ext]
+                        dropped = True
+
+            now = datetime.now(UTC)
+            new_rows = [_new_row(d, now) for ext, (_, d) in valid.items() if ext not in known]
+            created = await repo.insert_new(session, new_rows)
+            ids = {**known_referrers, **known, **created}
+            # A row that lost an insert race to another writer is updated like a known one.
+            missing = [ext for ext in valid if ext not in ids]
+            ids.update(await repo.ids_by_external_ids(session, missing))
+            updates = []
+            for ext, (_, draft) in valid.items():
+                row = _changes(draft) if ext not in created else {}
+                ref = draft.referred_by_external_id
+                if ref is not UNSET:
+                    row["referred_by_id"] = ids[ref] if ref else None
+                if row:
+                    updates.append({"id": ids[ext], **row, "updated_at": now})
+            await repo.update_many(session, updates)
+        return BulkResult(
+            accepted=len(valid),
+            created=len(created),
+            updated=len(valid) - len(created),
+            errors=tuple(sorted(errors, key=lambda e: e.index or 0)),
+        )
+
+    async def erase(self, external_id: str) -> Customer:
+        """Remove a customer's personal data for good, keeping anonymised aggregates.
+
+        Name, email, phone, region, attributes and event payloads are wiped and the externalId is
+        replaced by a random token; events (types, amounts, dates), stages and segment counts stay.
+        """
+        async with self._sessions.begin() as session:
+            row = await repo.by_external_id(session, external_id)
+            if row is None:
+                raise CustomerNotFound(external_id=external_id)
+            now = datetime.now(UTC)
+            row.external_id = f"erased-{secrets.token_hex(12)}"
+            row.name = row.email = row.phone = row.region = None
+            row.attributes = {}
+            row.erased_at = now
+            await session.execute(
+                update(EventRow)
+                .where(EventRow.customer_id == row.id)
+                .values(payload={}, idempotency_key=None)
+            )
+            await session.flush()
+            return mapping.customer(row)
+
+
+def _filter_args(where: CustomerFilter) -> dict[str, Any]:
+    return {
+        "stage": where.stage,
+        "segment_key": where.segment_key,
+        "acquisition_channel": where.acquisition_channel,
+        "created_from": where.created_from,
+        "created_to": where.created_to,
+        "search": where.search,
+        "include_erased": where.include_erased,
+    }
+
+
+def _changes(draft: CustomerDraft) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in _PROFILE_FIELDS:
+        value = getattr(draft, name)
+        if value is UNSET:
+            continue
+        if name == "attributes":
+            value = {k: v for k, v in (value or {}).items() if v is not None}
+        elif name == "acquisition_channel":
+            value = value or "OTHER"
+        row[name] = value
+    return row
+
+
+def _new_row(draft: CustomerDraft, now: datetime) -> dict[str, Any]:
+    return {
+        "external_id": draft.external_id,
+        "name": None,
+        "email": None,
+        "phone": None,
+        "region": None,
+        "attributes": {},
+        "acquisition_channel": "OTHER",
+        "stage": "AWARENESS",
+        "stage_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+        **_changes(draft),
+    }

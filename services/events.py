@@ -1,0 +1,108 @@
+"""Event use cases: bulk recording with idempotency, and the customer timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories import customers as customer_repo
+from db.repositories import events as repo
+from services import cursors, mapping
+from services.domain import BulkResult, Event, EventDraft, ItemError, Page
+from services.errors import InvalidInput
+from services.validation import check_batch_size, check_event
+
+MAX_TIMELINE_PAGE = 200
+
+
+class Events:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessionmaker
+
+    async def record_many(self, drafts: Sequence[EventDraft]) -> BulkResult:
+        """Append events to customers' timelines in one transaction.
+
+        Valid items are written and each invalid one is reported by index. An event whose
+        idempotency key is already stored (or repeats earlier in the call) is counted as a
+        duplicate and stored once.
+        """
+        check_batch_size(list(drafts))
+        now = datetime.now(UTC)
+        errors: list[ItemError] = []
+        valid: list[tuple[int, EventDraft]] = []
+        for index, draft in enumerate(drafts):
+            try:
+                check_event(draft, now)
+            except InvalidInput as exc:
+                errors.append(ItemError(index, exc.field, exc.message))
+            else:
+                valid.append((index, draft))
+
+        async with self._sessions.begin() as session:
+            ids = await customer_repo.ids_by_external_ids(session, {d.external_id for _, d in valid})
+            rows: list[dict[str, Any]] = []
+            seen_keys: set[str] = set()
+            duplicates = 0
+            for index, draft in valid:
+                customer_id = ids.get(draft.external_id)
+                if customer_id is None:
+                    message = f"no customer with externalId {draft.external_id!r}"
+                    errors.append(ItemError(index, "externalId", message))
+                    continue
+                if draft.idempotency_key is not None:
+                    if draft.idempotency_key in seen_keys:
+                        duplicates += 1
+                        continue
+                    seen_keys.add(draft.idempotency_key)
+                rows.append(_row(draft, customer_id, now))
+            inserted = await repo.insert_many(session, rows)
+        duplicates += len(rows) - inserted
+        return BulkResult(
+            accepted=inserted,
+            duplicates=duplicates,
+            errors=tuple(sorted(errors, key=lambda e: e.index or 0)),
+        )
+
+    async def latest(self, customer_ids: Sequence[int], n: int) -> dict[int, list[Event]]:
+        """The ``n`` newest events per customer, for the customer view's first timeline page."""
+        async with self._sessions() as session:
+            rows = await repo.latest_for(session, customer_ids, n)
+        found: dict[int, list[Event]] = {}
+        for row in rows:
+            found.setdefault(row.customer_id, []).append(mapping.event(row))
+        return found
+
+    async def timeline(self, customer_id: int, *, first: int, after: str | None) -> Page[Event]:
+        """A customer's events, newest first, one keyset page at a time."""
+        if not 1 <= first <= MAX_TIMELINE_PAGE:
+            raise InvalidInput("first", f"must be between 1 and {MAX_TIMELINE_PAGE}, got {first}")
+        position = cursors.decode(after) if after else None
+        async with self._sessions() as session:
+            rows = await repo.timeline_page(session, customer_id, position, first + 1)
+        page = rows[:first]
+        return Page(
+            items=tuple(mapping.event(row) for row in page),
+            cursors=tuple(cursors.encode(row.occurred_at, row.id) for row in page),
+            has_next=len(rows) > first,
+        )
+
+
+def _row(draft: EventDraft, customer_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "type": draft.type,
+        "occurred_at": draft.occurred_at,
+        "recorded_at": now,
+        "amount": draft.amount,
+        "currency": draft.currency,
+        "category": draft.category,
+        "score": draft.score,
+        "channel": draft.channel,
+        "direction": draft.direction,
+        "reason": draft.reason,
+        "payload": draft.payload or {},
+        "idempotency_key": draft.idempotency_key,
+    }
