@@ -155,7 +155,7 @@ async def _import(args: argparse.Namespace, kind: str) -> int:
     try:
         report = await run(services, args.file, batch_size=args.batch_size, progress=bar.advance)
     except InvalidInput as exc:
-        print(f"\nrefused {args.file}: {exc.field}: {exc.message}", file=sys.stderr)
+        print(f"\nrefused {args.file}: {exc.message}", file=sys.stderr)
         return 2
     finally:
         bar.close()

@@ -7,13 +7,16 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from services.errors import ServiceError
+
 log = logging.getLogger("ciclo.errors")
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """Validation and shape errors are the caller's to see; exceptions from our code are not."""
+    """Caller mistakes (validation, bad arguments, service rule breaks) are the caller's to see;
+    any other exception from our code is not."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, (GraphQLError, ServiceError))
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -108,7 +108,7 @@ class Customers:
             try:
                 check_customer(draft)
             except InvalidInput as exc:
-                errors.append(ItemError(index, exc.field, exc.message))
+                errors.append(ItemError(index, exc.field, exc.reason))
                 continue
             if draft.external_id in valid:
                 earlier = valid[draft.external_id][0]

@@ -14,9 +14,11 @@ class ServiceError(Exception):
 class InvalidInput(ServiceError):
     """An input field broke a rule; ``field`` names it (``attributes.age``, ``input``...)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, reason: str) -> None:
+        # graphql-core shows ``message`` when this escapes a query resolver: it names the field.
+        super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
 
 
 class CustomerNotFound(ServiceError):

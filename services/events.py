@@ -37,7 +37,7 @@ class Events:
             try:
                 check_event(draft, now)
             except InvalidInput as exc:
-                errors.append(ItemError(index, exc.field, exc.message))
+                errors.append(ItemError(index, exc.field, exc.reason))
             else:
                 valid.append((index, draft))
 

@@ -173,3 +173,73 @@ def make_customer(services: Services) -> Callable[..., Awaitable[int]]:
         return (await services.customers.get_by_external_id(fields["external_id"])).id
 
     return make
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    process: Any
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(database_url: str, *extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
+    """Run `ciclo serve` as a real process and wait until it answers /healthz."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    import tempfile
+
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="ciclo-server-")) / "server.log"
+    # A file, not a pipe: a long run must never block on a full pipe buffer.
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database-url", database_url, *extra],
+            env={**os.environ, **(env or {})},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, database_url, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not answer /healthz in time")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except Exception:  # noqa: BLE001
+        server.process.kill()
+
+
+@pytest.fixture
+def live_server(database_url: str) -> Iterator[LiveServer]:
+    server = start_server(database_url)
+    try:
+        yield server
+    finally:
+        stop_server(server)

@@ -25,7 +25,7 @@ class InvalidInput:
 
     @classmethod
     def from_error(cls, error: errors.InvalidInput) -> InvalidInput:
-        return cls(field=error.field, message=error.message)
+        return cls(field=error.field, message=error.reason)
 
 
 @strawberry.type
@@ -94,4 +94,4 @@ class SegmentMembershipPayload:
 
 def bulk_refusal(error: errors.InvalidInput) -> domain.BulkResult:
     """A whole bulk call refused (too many items): reported as one error without an index."""
-    return domain.BulkResult(errors=(domain.ItemError(None, error.field, error.message),))
+    return domain.BulkResult(errors=(domain.ItemError(None, error.field, error.reason),))

@@ -1,0 +1,53 @@
+"""The real server: `ciclo serve` over HTTP, with request ids, GraphiQL and masked failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import text
+
+from db.session import make_engine
+from tests.conftest import LiveServer
+
+
+def post(server: LiveServer, query: str, variables: dict | None = None, headers: dict | None = None) -> httpx.Response:
+    return httpx.post(f"{server.url}/graphql", json={"query": query, "variables": variables or {}},
+                      headers=headers or {}, timeout=30)
+
+
+def test_serves_graphql_and_echoes_the_callers_request_id(live_server: LiveServer) -> None:
+    created = post(live_server, 'mutation { upsertCustomers(input: [{externalId: "h1", name: "Hugo"}]) { accepted } }',
+                   headers={"X-Request-Id": "campaign-42"})
+    assert created.status_code == 200
+    assert created.json() == {"data": {"upsertCustomers": {"accepted": 1}}}
+    assert created.headers["x-request-id"] == "campaign-42"
+    view = post(live_server, '{ customerByExternalId(externalId: "h1") { name stage } }')
+    assert view.json()["data"]["customerByExternalId"] == {"name": "Hugo", "stage": "AWARENESS"}
+    assert len(view.headers["x-request-id"]) == 32
+
+
+def test_graphiql_is_served_to_browsers(live_server: LiveServer) -> None:
+    page = httpx.get(f"{live_server.url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+def test_unexpected_failures_are_masked_with_the_request_id(live_server: LiveServer) -> None:
+    async def break_segments() -> None:
+        engine = make_engine(live_server.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE segment_members"))
+            await conn.execute(text("DROP TABLE segments"))
+        await engine.dispose()
+
+    asyncio.run(break_segments())
+    response = post(live_server, "{ segments { key } }", headers={"X-Request-Id": "req-boom"})
+    error = response.json()["errors"][0]
+    assert error["message"] == "Unexpected error; reference request id req-boom."
+    assert error["extensions"] == {"requestId": "req-boom"}
+    assert "no such table" not in response.text and "does not exist" not in response.text
+    # The operator still sees the real cause, tied to the same request id.
+    log = live_server.log_text()
+    assert "request req-boom" in log
+    assert "no such table" in log or "does not exist" in log
