@@ -110,7 +110,7 @@ async def _upgrade(database_url: str) -> int:
     engine = make_engine(database_url)
     try:
         await migrate.upgrade(engine)
-        print(f"database at revision {await migrate.current_revision(engine)}", file=sys.stderr)
+        print(f"database at revision {', '.join(sorted(await migrate.current_revisions(engine)))}", file=sys.stderr)
     finally:
         await engine.dispose()
     return 0

@@ -22,16 +22,22 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database up to ``revision`` inside one transaction."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the database up to ``revision`` (every branch head by default) in one transaction."""
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_revisions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        heads = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+    return set(heads)
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """True when every migration has been applied (what /readyz will check)."""
+    return await current_revisions(engine) == head_revisions()
