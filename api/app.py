@@ -19,6 +19,7 @@ from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
 from api.schema import CicloSchema, build_schema
 from api.settings import Settings
+from api.timing import ServerTimingMiddleware
 from db import migrate
 from db.session import make_engine
 from services.container import Services
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
         ]
     )
+    app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.schema = schema
     return app

@@ -13,7 +13,12 @@ def dialect_name(session: AsyncSession) -> str:
 
 
 def insert_for(session: AsyncSession, model: Any) -> Any:
-    """An INSERT that understands ON CONFLICT on the session's backend."""
+    """A Core INSERT into ``model``'s table that understands ON CONFLICT on the session's backend.
+
+    Core, not ORM-enabled: the ORM bulk path was measured about ten times slower for batches
+    of plain dictionaries.
+    """
+    table = model.__table__
     if dialect_name(session) == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+        return postgresql.insert(table)
+    return sqlite.insert(table)

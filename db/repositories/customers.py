@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -121,8 +121,8 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[
         return {}
     statement = (
         insert_for(session, Customer)
-        .on_conflict_do_nothing(index_elements=[Customer.external_id])
-        .returning(Customer.external_id, Customer.id)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(Customer.__table__.c.external_id, Customer.__table__.c.id)
     )
     result = await session.execute(statement, rows)
     return {ext: cid for ext, cid in result.all()}
@@ -133,8 +133,14 @@ async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        await session.execute(update(Customer), group)
+    table = Customer.__table__
+    for columns, group in groups.items():
+        # Core executemany, one UPDATE per distinct column set; parameters are renamed because
+        # SQLAlchemy reserves the column names for its own SET binds.
+        changes = {name: bindparam(f"new_{name}") for name in columns if name != "id"}
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(changes)
+        params = [{"row_id": row["id"], **{f"new_{k}": v for k, v in row.items() if k != "id"}} for row in group]
+        await session.execute(statement, params)
 
 
 async def stage_counts(session: AsyncSession) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.dialect import dialect_name, insert_for
 from db.models import Event
 
 
@@ -17,12 +17,11 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     """Insert events; one whose idempotency key is already stored is skipped. Returns inserted."""
     if not rows:
         return 0
-    statement = (
-        insert_for(session, Event)
-        .on_conflict_do_nothing(index_elements=[Event.idempotency_key])
-        .returning(Event.id)
-    )
-    return len((await session.execute(statement, rows)).all())
+    statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    if dialect_name(session) == "sqlite":
+        # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
+        return int((await session.execute(statement, rows)).rowcount)
+    return len((await session.execute(statement.returning(Event.__table__.c.id), rows)).all())
 
 
 async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:

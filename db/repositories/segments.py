@@ -44,9 +44,9 @@ async def add_members(session: AsyncSession, segment_id: int, customer_ids: Iter
     if not rows:
         return 0
     statement = insert_for(session, SegmentMember).on_conflict_do_nothing(
-        index_elements=[SegmentMember.segment_id, SegmentMember.customer_id]
+        index_elements=["segment_id", "customer_id"]
     )
-    result = await session.execute(statement.returning(SegmentMember.customer_id), rows)
+    result = await session.execute(statement.returning(SegmentMember.__table__.c.customer_id), rows)
     return len(result.all())
 
 

@@ -25,6 +25,7 @@ def test_serves_graphql_and_echoes_the_callers_request_id(live_server: LiveServe
     view = post(live_server, '{ customerByExternalId(externalId: "h1") { name stage } }')
     assert view.json()["data"]["customerByExternalId"] == {"name": "Hugo", "stage": "AWARENESS"}
     assert len(view.headers["x-request-id"]) == 32
+    assert float(view.headers["server-timing"].removeprefix("app;dur=")) > 0
 
 
 def test_graphiql_is_served_to_browsers(live_server: LiveServer) -> None:
