@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from services import domain
 from services.container import Services
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+
+# Timeline pages up to this size are served by the batched "latest events" loader.
+MAX_LOADED_TIMELINE = 50
+
+
+def now_or_later(loader: DataLoader[K, V], key: K, convert: Callable[[V], R]) -> Any:
+    """``convert(value)`` at once when the loader already holds ``key``, else an awaitable of it.
+
+    Returning plain values keeps graphql-core on its synchronous path, which is much cheaper than
+    one awaited task per field and row.
+    """
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return convert(future.result())
+
+    async def later() -> R:
+        return convert(await loader.load(key))
+
+    return later()
+
+
+async def prefetch(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
+    """Load ``keys`` in one batch so the fields that need them can answer synchronously."""
+    await loader.load_many(list(keys))
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,14 +80,14 @@ class Customers:
         terms = repo.filtered(**_filter_args(where))
         query = repo.page_query(terms, order=order, descending=descending, after=position, limit=first + 1)
         async with self._sessions() as session:
-            rows = list((await session.scalars(query)).all())
+            rows = list((await session.execute(query)).all())
         has_next = len(rows) > first
         rows = rows[:first]
         items = tuple(mapping.customer(row) for row in rows)
         key = "id" if order == "ID" else "created_at"
         return Page(
             items=items,
-            cursors=tuple(cursors.encode(getattr(row, key), row.id) for row in rows),
+            keys=tuple((getattr(row, key), row.id) for row in rows),
             has_next=has_next,
         )
 

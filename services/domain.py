@@ -105,10 +105,13 @@ class BulkResult:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """A keyset page: ``cursors[i]`` resumes right after ``items[i]``."""
+    """A keyset page: ``keys[i]`` is the (sort value, id) position right after ``items[i]``.
+
+    Keys stay raw; they become opaque cursors only where a caller asks for one.
+    """
 
     items: tuple[T, ...]
-    cursors: tuple[str, ...]
+    keys: tuple[tuple[Any, int], ...]
     has_next: bool
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +17,18 @@ from services.validation import check_batch_size, check_event
 
 MAX_TIMELINE_PAGE = 200
 
+OnRecorded = Callable[[AsyncSession, set[int]], Awaitable[object]]
+
 
 class Events:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        on_recorded: OnRecorded | None = None,
+    ) -> None:
         self._sessions = sessionmaker
+        # The lifecycle pass: runs in the same transaction, after the insert, for touched customers.
+        self._on_recorded = on_recorded
 
     async def record_many(self, drafts: Sequence[EventDraft]) -> BulkResult:
         """Append events to customers' timelines in one transaction.
@@ -59,6 +67,8 @@ class Events:
                     seen_keys.add(draft.idempotency_key)
                 rows.append(_row(draft, customer_id, now))
             inserted = await repo.insert_many(session, rows)
+            if self._on_recorded is not None and inserted:
+                await self._on_recorded(session, {row["customer_id"] for row in rows})
         duplicates += len(rows) - inserted
         return BulkResult(
             accepted=inserted,
@@ -85,7 +95,7 @@ class Events:
         page = rows[:first]
         return Page(
             items=tuple(mapping.event(row) for row in page),
-            cursors=tuple(cursors.encode(row.occurred_at, row.id) for row in page),
+            keys=tuple((row.occurred_at, row.id) for row in page),
             has_next=len(rows) > first,
         )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from db import models
+from typing import Any
+
 from services import domain
 
+# Accepts ORM instances and Core rows alike: both expose columns as attributes.
+Row = Any
 
-def customer(row: models.Customer) -> domain.Customer:
+
+def customer(row: Row) -> domain.Customer:
     return domain.Customer(
         id=row.id,
         external_id=row.external_id,
@@ -25,7 +29,7 @@ def customer(row: models.Customer) -> domain.Customer:
     )
 
 
-def event(row: models.Event) -> domain.Event:
+def event(row: Row) -> domain.Event:
     return domain.Event(
         id=row.id,
         customer_id=row.customer_id,
@@ -44,7 +48,7 @@ def event(row: models.Event) -> domain.Event:
     )
 
 
-def stage_change(row: models.StageChange) -> domain.StageChange:
+def stage_change(row: Row) -> domain.StageChange:
     return domain.StageChange(
         id=row.id,
         customer_id=row.customer_id,
@@ -56,7 +60,7 @@ def stage_change(row: models.StageChange) -> domain.StageChange:
     )
 
 
-def segment(row: models.Segment, member_count: int | None = None) -> domain.Segment:
+def segment(row: Row, member_count: int | None = None) -> domain.Segment:
     return domain.Segment(
         id=row.id,
         key=row.key,

@@ -48,8 +48,8 @@ class Segments:
         async with self._sessions() as session:
             rows = await repo.for_customers(session, customer_ids)
         found: dict[int, list[Segment]] = {}
-        for customer_id, row in rows:
-            found.setdefault(customer_id, []).append(mapping.segment(row))
+        for row in rows:
+            found.setdefault(row.member_id, []).append(mapping.segment(row))
         return found
 
     async def change_members(self, key: str, external_ids: Sequence[str], *, add: bool) -> BulkResult:

@@ -9,11 +9,12 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.loaders import MAX_LOADED_TIMELINE, now_or_later
 from api.types.enums import AcquisitionChannel, Stage
 from api.types.event import Event, EventConnection
 from api.types.pagination import Edge, PageInfo, edges_of
 from api.types.segment import Segment, StageChange
-from services import cursors, domain
+from services import domain
 
 DEFAULT_TIMELINE = 10
 
@@ -55,44 +56,63 @@ class Customer:
             erased_at=customer.erased_at,
         )
 
+    # Resolvers are plain functions: when the page resolver has prefetched through the loaders
+    # they answer at once, and only a cache miss becomes an awaitable.
     @strawberry.field(description="Every stage move, newest first.")
-    async def stage_history(self, info: Info) -> list[StageChange]:
-        changes = await info.context.loaders.stage_history.load(self._customer.id)
-        return [StageChange.from_domain(c) for c in changes]
+    def stage_history(self, info: Info) -> list[StageChange]:
+        return now_or_later(
+            info.context.loaders.stage_history, self._customer.id,
+            lambda changes: [StageChange.from_domain(c) for c in changes],
+        )
 
     @strawberry.field
-    async def segments(self, info: Info) -> list[Segment]:
-        found = await info.context.loaders.segments.load(self._customer.id)
-        return [Segment.from_domain(s) for s in found]
+    def segments(self, info: Info) -> list[Segment]:
+        return now_or_later(
+            info.context.loaders.segments, self._customer.id,
+            lambda found: [Segment.from_domain(s) for s in found],
+        )
 
     @strawberry.field(description="The timeline, newest first.")
-    async def events(
-        self, info: Info, first: int = DEFAULT_TIMELINE, after: str | None = None
-    ) -> EventConnection:
-        if after is None and 1 <= first <= 50:
+    def events(self, info: Info, first: int = DEFAULT_TIMELINE, after: str | None = None) -> EventConnection:
+        if after is None and 1 <= first <= MAX_LOADED_TIMELINE:
             # The common first page goes through a loader, so a list of customers stays cheap.
-            rows = await info.context.loaders.latest_events.load((self._customer.id, first))
-            page = domain.Page(
-                items=tuple(rows[:first]),
-                cursors=tuple(cursors.encode(e.occurred_at, e.id) for e in rows[:first]),
-                has_next=len(rows) > first,
+            return now_or_later(
+                info.context.loaders.latest_events, (self._customer.id, first),
+                lambda rows: _timeline(rows, first),
             )
-        else:
-            page = await info.context.services.events.timeline(self._customer.id, first=first, after=after)
-        edges, info_ = edges_of(page, Event.from_domain)
-        return EventConnection(edges=edges, page_info=info_)
+        return _timeline_page(info, self._customer.id, first, after)
 
     @strawberry.field(description="The customer who referred this one.")
-    async def referrer(self, info: Info) -> Annotated[Customer, strawberry.lazy("api.types.customer")] | None:
+    def referrer(self, info: Info) -> Annotated[Customer, strawberry.lazy("api.types.customer")] | None:
         if self._customer.referred_by_id is None:
             return None
-        found = await info.context.loaders.customer.load(self._customer.referred_by_id)
-        return Customer.from_domain(found) if found else None
+        return now_or_later(
+            info.context.loaders.customer, self._customer.referred_by_id,
+            lambda found: Customer.from_domain(found) if found else None,
+        )
 
     @strawberry.field(description="The customers this one referred.")
-    async def referrals(self, info: Info) -> list[Annotated[Customer, strawberry.lazy("api.types.customer")]]:
-        found = await info.context.loaders.referrals.load(self._customer.id)
-        return [Customer.from_domain(c) for c in found]
+    def referrals(self, info: Info) -> list[Annotated[Customer, strawberry.lazy("api.types.customer")]]:
+        return now_or_later(
+            info.context.loaders.referrals, self._customer.id,
+            lambda found: [Customer.from_domain(c) for c in found],
+        )
+
+
+def _timeline(rows: list[domain.Event], first: int) -> EventConnection:
+    page = domain.Page(
+        items=tuple(rows[:first]),
+        keys=tuple((e.occurred_at, e.id) for e in rows[:first]),
+        has_next=len(rows) > first,
+    )
+    edges, page_info = edges_of(page, Event.from_domain)
+    return EventConnection(edges=edges, page_info=page_info)
+
+
+async def _timeline_page(info: Info, customer_id: int, first: int, after: str | None) -> EventConnection:
+    page = await info.context.services.events.timeline(customer_id, first=first, after=after)
+    edges, page_info = edges_of(page, Event.from_domain)
+    return EventConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.type

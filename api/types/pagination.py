@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from services import cursors
 from services.domain import Page
 
 Node = TypeVar("Node")
@@ -21,14 +22,19 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[Node]):
-    cursor: str
     node: Node
+    _key: strawberry.Private[tuple[Any, int]]
+
+    @strawberry.field(description="Pass as `after` to continue right after this edge.")
+    def cursor(self) -> str:
+        # Encoded on demand: most clients never read per-edge cursors.
+        return cursors.encode(*self._key)
 
 
 def edges_of(page: Page[Item], convert: Callable[[Item], Node]) -> tuple[list[Edge[Node]], PageInfo]:
-    edges = [Edge(cursor=c, node=convert(item)) for item, c in zip(page.items, page.cursors)]
-    info = PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None)
-    return edges, info
+    edges = [Edge(node=convert(item), _key=key) for item, key in zip(page.items, page.keys)]
+    end = cursors.encode(*page.keys[-1]) if page.keys else None
+    return edges, PageInfo(has_next_page=page.has_next, end_cursor=end)
 
 
 CountFn = Callable[[], Awaitable[int]]

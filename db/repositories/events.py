@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, insert_for
@@ -32,7 +32,10 @@ async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
     return set((await session.scalars(query)).all())  # type: ignore[arg-type]
 
 
-async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int) -> list[Event]:
+ROW = tuple(Event.__table__.c)
+
+
+async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int) -> list[Row[Any]]:
     """The ``n`` newest events of each customer, in one statement."""
     ids = list(set(customer_ids))
     if not ids:
@@ -44,20 +47,20 @@ async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int)
     )
     inner = select(Event.id, rank).where(Event.customer_id.in_(ids)).subquery()
     query = (
-        select(Event)
+        select(*ROW)
         .join(inner, inner.c.id == Event.id)
         .where(inner.c.rank <= n)
         .order_by(Event.customer_id, Event.occurred_at.desc(), Event.id.desc())
     )
-    return list((await session.scalars(query)).all())
+    return list((await session.execute(query)).all())
 
 
 async def timeline_page(
     session: AsyncSession, customer_id: int, after: tuple[datetime, int] | None, limit: int
-) -> list[Event]:
-    query = select(Event).where(Event.customer_id == customer_id)
+) -> list[Row[Any]]:
+    query = select(*ROW).where(Event.customer_id == customer_id)
     if after is not None:
         at, last_id = after
         query = query.where(or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id)))
     query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    return list((await session.execute(query)).all())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -29,14 +31,15 @@ async def all_with_counts(session: AsyncSession) -> list[tuple[Segment, int]]:
     return [(segment, int(n)) for segment, n in (await session.execute(query)).all()]
 
 
-async def for_customers(session: AsyncSession, customer_ids: Iterable[int]) -> list[tuple[int, Segment]]:
+async def for_customers(session: AsyncSession, customer_ids: Iterable[int]) -> list[Row[Any]]:
+    """(customer_id, segment columns...) rows for every membership of the given customers."""
     query = (
-        select(SegmentMember.customer_id, Segment)
+        select(SegmentMember.customer_id.label("member_id"), *Segment.__table__.c)
         .join(Segment, Segment.id == SegmentMember.segment_id)
         .where(SegmentMember.customer_id.in_(list(set(customer_ids))))
         .order_by(SegmentMember.customer_id, Segment.key)
     )
-    return [(cid, segment) for cid, segment in (await session.execute(query)).all()]
+    return list((await session.execute(query)).all())
 
 
 async def add_members(session: AsyncSession, segment_id: int, customer_ids: Iterable[int]) -> int:

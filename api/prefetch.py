@@ -1,0 +1,72 @@
+"""Look ahead at what a customer list asks for, and batch-load it before the rows resolve.
+
+Each entry maps a Customer field to the loader keys it needs for a page of customers; the page
+resolver loads them all in one batch per loader, and the field resolvers then answer from the
+loader cache synchronously (see ``api.loaders.now_or_later``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection, SelectedField
+
+from api.loaders import MAX_LOADED_TIMELINE, Loaders
+from services import domain
+
+Plan = Callable[[Loaders, Sequence[domain.Customer], SelectedField], Any]
+
+
+def _events(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedField) -> Any:
+    # Look-ahead arguments come as written in the query (literals may arrive as text); a value
+    # that does not read as a page size simply is not prefetched: the field resolves it itself.
+    try:
+        first = int(field.arguments.get("first", 10))
+    except (TypeError, ValueError):
+        return None
+    if field.arguments.get("after") is None and 1 <= first <= MAX_LOADED_TIMELINE:
+        return loaders.latest_events.load_many([(c.id, first) for c in page])
+    return None
+
+
+def _referrer(loaders: Loaders, page: Sequence[domain.Customer], _: SelectedField) -> Any:
+    return loaders.customer.load_many(sorted({c.referred_by_id for c in page if c.referred_by_id}))
+
+
+PLANS: dict[str, Plan] = {
+    "segments": lambda loaders, page, _: loaders.segments.load_many([c.id for c in page]),
+    "stageHistory": lambda loaders, page, _: loaders.stage_history.load_many([c.id for c in page]),
+    "referrals": lambda loaders, page, _: loaders.referrals.load_many([c.id for c in page]),
+    "events": _events,
+    "referrer": _referrer,
+}
+
+
+def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        elif isinstance(selection, (FragmentSpread, InlineFragment)):
+            yield from _fields(selection.selections)
+
+
+def node_fields(selected: Sequence[Selection], path: Sequence[str] = ("edges", "node")) -> list[SelectedField]:
+    """The fields selected under ``edges { node { ... } }`` of a connection field."""
+    level = list(_fields(selected))
+    for name in path:
+        level = [sub for field in level if field.name == name for sub in _fields(field.selections)]
+    return level
+
+
+async def prefetch_customers(loaders: Loaders, page: Sequence[domain.Customer], selected: Sequence[Selection]) -> None:
+    """``selected`` is ``info.selected_fields`` of the connection field (the field itself)."""
+    if not page:
+        return
+    pending = []
+    for field in node_fields([sub for f in _fields(selected) for sub in f.selections]):
+        plan = PLANS.get(field.name)
+        if plan is not None and (work := plan(loaders, page, field)) is not None:
+            pending.append(work)
+    await asyncio.gather(*pending)
