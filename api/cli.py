@@ -130,6 +130,9 @@ async def _demo_if_empty(database_url: str) -> None:
 
 
 async def _demo(args: argparse.Namespace) -> int:
+    from asyncpg.exceptions import UniqueViolationError
+    from sqlalchemy.exc import IntegrityError
+
     from api.progress import ProgressBar
     from services.demo import generate_demo
 
@@ -137,6 +140,16 @@ async def _demo(args: argparse.Namespace) -> int:
     bar = ProgressBar("customers", args.customers)
     try:
         summary = await generate_demo(services, customers=args.customers, seed=args.seed, progress=bar.update)
+    except (IntegrityError, UniqueViolationError) as exc:
+        # SQLite's duplicate comes through SQLAlchemy; PostgreSQL's straight from asyncpg's COPY.
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(
+            f"\nrefused: the demo portfolio for seed {args.seed} is already loaded"
+            f" (externalIds demo-{args.seed}-*): use another --seed or an empty database"
+            f" ({detail})",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         bar.close()
         await services.engine.dispose()
