@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.session import make_sessionmaker
 from services.customers import Customers
 from services.events import Events
+from services.lifecycle import config as lifecycle_config
+from services.lifecycle.service import Lifecycle
 from services.segments import Segments
 from services.stages import Stages
 
@@ -19,17 +21,20 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     customers: Customers
     events: Events
+    lifecycle: Lifecycle
     segments: Segments
     stages: Stages
 
     @classmethod
     def build(cls, engine: AsyncEngine) -> Services:
         sessions = make_sessionmaker(engine)
+        lifecycle = Lifecycle(sessions, base_config=lifecycle_config.from_env())
         return cls(
             engine=engine,
             sessions=sessions,
             customers=Customers(sessions),
-            events=Events(sessions),
+            events=Events(sessions, on_recorded=lifecycle.on_events),
+            lifecycle=lifecycle,
             segments=Segments(sessions),
             stages=Stages(sessions),
         )

@@ -1,8 +1,23 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
+from db.models.alert import Alert
 from db.models.customer import Customer
 from db.models.event import Event
+from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
+from db.models.reason import CustomerReason, ReasonCode
 from db.models.segment import Segment, SegmentMember
 from db.models.stage import StageChange
 
-__all__ = ["Customer", "Event", "Segment", "SegmentMember", "StageChange"]
+__all__ = [
+    "Alert",
+    "Customer",
+    "CustomerMetrics",
+    "CustomerReason",
+    "CustomerScores",
+    "Event",
+    "LifecycleSetting",
+    "ReasonCode",
+    "Segment",
+    "SegmentMember",
+    "StageChange",
+]

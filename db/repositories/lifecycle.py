@@ -1,0 +1,244 @@
+"""Set-based lifecycle queries: facts per customer from the timeline, and writing them back.
+
+A *scope* restricts a statement to some customers: a list of ids (the customers a batch of events
+touched), an inclusive id range (a chunk of a full recompute), or None for everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import UtcDateTime
+from db.dialect import dialect_name, insert_for
+from db.models import Customer, CustomerMetrics, CustomerScores, Event, StageChange
+
+Scope = Sequence[int] | tuple[int, int] | None
+IdRange = tuple[int, int]
+
+PURCHASE, CANCEL = "PURCHASE", "SUBSCRIPTION_CANCELLED"
+SIGNUPS = ("SIGNUP", "TRIAL_STARTED")
+
+METRIC_COLUMNS = (
+    "signup_at", "first_purchase_at", "second_purchase_at", "kth_purchase_at", "last_purchase_at",
+    "last_purchase_event_id", "purchase_count", "monetary_total", "median_gap_days", "last_cancel_at",
+    "last_cancel_event_id", "last_complaint_at", "last_complaint_event_id", "last_survey_at",
+    "last_survey_score", "last_survey_event_id", "last_reactivation_at",
+)
+
+
+def in_scope(column: Any, scope: Scope) -> ColumnElement[bool]:
+    if scope is None:
+        return literal(True)
+    if isinstance(scope, tuple) and len(scope) == 2 and not isinstance(scope, list):
+        return column.between(scope[0], scope[1])
+    return column.in_(list(scope))
+
+
+def epoch_days(column: Any, dialect: str) -> ColumnElement[float]:
+    """A timestamp as a day number, so differences are in days on both backends."""
+    if dialect == "sqlite":
+        return func.julianday(column)
+    return func.extract("epoch", column) / 86400.0
+
+
+def facts_query(scope: Scope, *, dialect: str, kth: int, horizon_days: float) -> Any:
+    """One row per customer in scope: the customer's lifecycle facts (see CustomerMetrics)."""
+    E = Event
+    kind = case((E.type == PURCHASE, 0), else_=1)
+    # Same instant: purchases sort before cancellations, so "cancelled at" counts as later.
+    before = {"partition_by": E.customer_id, "order_by": (E.occurred_at, kind, E.id), "rows": (None, -1)}
+    seq = (
+        select(
+            E.customer_id, E.id, E.type, E.occurred_at.label("t"), E.amount, E.score,
+            func.max(case((E.type == PURCHASE, E.occurred_at))).over(**before).label("prev_buy"),
+            func.max(case((E.type == CANCEL, E.occurred_at))).over(**before).label("prev_cancel"),
+            func.row_number().over(partition_by=(E.customer_id, E.type), order_by=(E.occurred_at, E.id)).label("rn"),
+            func.row_number()
+            .over(partition_by=(E.customer_id, E.type), order_by=(E.occurred_at.desc(), E.id.desc()))
+            .label("rn_desc"),
+        )
+        # No filter on type: it would steer SQLite onto the (type, occurred_at) index and a scan.
+        .where(in_scope(E.customer_id, scope))
+        .cte("seq")
+    )
+    s = seq.c
+    is_buy = s.type == PURCHASE
+    gap = epoch_days(s.t, dialect) - epoch_days(s.prev_buy, dialect)
+
+    def latest(event_type: str, column: Any) -> Any:
+        return func.max(case((and_(s.type == event_type, s.rn_desc == 1), column)))
+
+    reactivating = and_(is_buy, s.prev_buy.is_not(None), or_(gap > horizon_days, s.prev_cancel >= s.prev_buy))
+    agg = (
+        select(
+            s.customer_id,
+            func.min(case((s.type.in_(SIGNUPS), s.t))).label("signup_at"),
+            func.min(case((is_buy, s.t))).label("first_purchase_at"),
+            func.max(case((and_(is_buy, s.rn == 2), s.t))).label("second_purchase_at"),
+            func.max(case((and_(is_buy, s.rn == kth), s.t))).label("kth_purchase_at"),
+            func.max(case((is_buy, s.t))).label("last_purchase_at"),
+            latest(PURCHASE, s.id).label("last_purchase_event_id"),
+            func.sum(case((is_buy, 1), else_=0)).label("purchase_count"),
+            func.coalesce(func.sum(case((is_buy, s.amount))), 0).label("monetary_total"),
+            func.max(case((s.type == CANCEL, s.t))).label("last_cancel_at"),
+            latest(CANCEL, s.id).label("last_cancel_event_id"),
+            func.max(case((s.type == "COMPLAINT", s.t))).label("last_complaint_at"),
+            latest("COMPLAINT", s.id).label("last_complaint_event_id"),
+            func.max(case((s.type == "SURVEY", s.t))).label("last_survey_at"),
+            latest("SURVEY", s.score).label("last_survey_score"),
+            latest("SURVEY", s.id).label("last_survey_event_id"),
+            func.max(case((reactivating, s.t))).label("last_reactivation_at"),
+        )
+        .group_by(s.customer_id)
+        .subquery("agg")
+    )
+    gaps = (
+        select(s.customer_id, gap.label("gap"))
+        .where(is_buy, s.prev_buy.is_not(None))
+        .subquery("gaps")
+    )
+    g = gaps.c
+    ranked = select(
+        g.customer_id,
+        g.gap,
+        func.row_number().over(partition_by=g.customer_id, order_by=g.gap).label("rn"),
+        func.count().over(partition_by=g.customer_id).label("n"),
+    ).subquery("ranked")
+    r = ranked.c
+    median = (
+        select(r.customer_id, func.avg(r.gap).label("median_gap_days"))
+        # The middle row (odd count) or the two middle rows (even count).
+        .where(2 * r.rn >= r.n, 2 * r.rn <= r.n + 2)
+        .group_by(r.customer_id)
+        .subquery("median")
+    )
+    a = agg.c
+    return (
+        select(
+            Customer.id,
+            Customer.created_at,
+            or_(Customer.email.is_not(None), Customer.phone.is_not(None)).label("has_contact"),
+            Customer.stage,
+            CustomerScores.value_tier,
+            *[a[name] for name in METRIC_COLUMNS if name != "median_gap_days"],
+            median.c.median_gap_days,
+        )
+        .outerjoin(agg, a.customer_id == Customer.id)
+        .outerjoin(median, median.c.customer_id == Customer.id)
+        .outerjoin(CustomerScores, CustomerScores.customer_id == Customer.id)
+        .where(in_scope(Customer.id, scope))
+        .order_by(Customer.id)
+    )
+
+
+async def facts(session: AsyncSession, scope: Scope, *, kth: int, horizon_days: float) -> list[Any]:
+    query = facts_query(scope, dialect=dialect_name(session), kth=kth, horizon_days=horizon_days)
+    return list((await session.execute(query)).all())
+
+
+async def upsert_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = insert_for(session, CustomerMetrics)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CustomerMetrics.customer_id],
+        set_={name: statement.excluded[name] for name in (*METRIC_COLUMNS, "updated_at")},
+    )
+    await session.execute(statement, rows)
+
+
+async def move_stages(session: AsyncSession, moves: list[dict[str, Any]]) -> None:
+    """Apply stage moves: ``{"id", "from_stage", "stage", "at", "rule", "reason"}`` each."""
+    if not moves:
+        return
+    await session.execute(
+        update(Customer.__table__).where(Customer.__table__.c.id == bindparam("id_")),
+        [{"id_": m["id"], "stage": m["stage"], "stage_changed_at": m["at"]} for m in moves],
+    )
+    await session.execute(
+        insert_for(session, StageChange),
+        [
+            {"customer_id": m["id"], "from_stage": m["from_stage"], "to_stage": m["stage"],
+             "at": m["at"], "reason": m["reason"], "rule": m["rule"]}
+            for m in moves
+        ],
+    )
+
+
+async def id_bounds(session: AsyncSession) -> tuple[int, int] | None:
+    low, high = (await session.execute(select(func.min(Customer.id), func.max(Customer.id)))).one()
+    return None if low is None else (int(low), int(high))
+
+
+async def lock_customers(session: AsyncSession, scope: Scope) -> None:
+    """On PostgreSQL, serialise passes over the same customers (ingestion vs ingestion or sweep).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: event inserts hold KEY SHARE locks on their customers,
+    and FOR UPDATE would deadlock two batches that touch the same customer.
+    """
+    if dialect_name(session) != "postgresql":
+        return  # SQLite already holds the database write lock after the event insert
+    query = select(Customer.id).where(in_scope(Customer.id, scope)).order_by(Customer.id)
+    # SQLAlchemy spells FOR NO KEY UPDATE as key_share=True.
+    await session.execute(query.with_for_update(key_share=True))
+
+
+async def metrics_for(session: AsyncSession, customer_ids: Sequence[int]) -> list[CustomerMetrics]:
+    query = select(CustomerMetrics).where(CustomerMetrics.customer_id.in_(list(customer_ids)))
+    return list((await session.scalars(query)).all())
+
+
+async def scores_for(session: AsyncSession, customer_ids: Sequence[int]) -> list[CustomerScores]:
+    query = select(CustomerScores).where(CustomerScores.customer_id.in_(list(customer_ids)))
+    return list((await session.scalars(query)).all())
+
+
+async def time_due(session: AsyncSession, now: datetime, config: Any) -> list[int]:
+    """Customers whose stage or alarms may have changed with the mere passing of time.
+
+    A superset is fine (the pass recomputes them exactly); missing one is not.
+    """
+    from db.models import Alert
+
+    dialect = dialect_name(session)
+    m = CustomerMetrics
+    today = epoch_days(literal(now, UtcDateTime()), dialect)
+    scaled = config.inactivity_gap_multiplier * m.median_gap_days
+    rhythm = case(
+        (and_(m.purchase_count >= 3, m.median_gap_days.is_not(None)), case((scaled > 1.0, scaled), else_=1.0)),
+        else_=config.inactivity_floor_days,
+    )
+    overdue_at = epoch_days(m.last_purchase_at, dialect) + rhythm
+    tenure_start = func.coalesce(m.last_reactivation_at, m.first_purchase_at)
+    inactivity_due = and_(
+        m.last_purchase_at.is_not(None),
+        overdue_at < today,
+        overdue_at >= today - config.alert_lookback_days,
+        ~select(Alert.id)
+        .where(Alert.customer_id == m.customer_id, Alert.type == "INACTIVITY",
+               Alert.evidence_event_id == m.last_purchase_event_id)
+        .exists(),
+    )
+    query = (
+        select(m.customer_id)
+        .join(Customer, Customer.id == m.customer_id)
+        .where(
+            or_(
+                and_(Customer.stage != "CHURNED",
+                     epoch_days(m.last_purchase_at, dialect) < today - config.churn_horizon_days),
+                and_(Customer.stage == "REACTIVATED",
+                     epoch_days(m.last_reactivation_at, dialect) <= today - config.reactivated_days),
+                and_(Customer.stage.in_(("CONVERSION", "GROWTH", "REACTIVATED")),
+                     m.kth_purchase_at.is_not(None),
+                     epoch_days(tenure_start, dialect) <= today - config.retention_tenure_days),
+                inactivity_due,
+            )
+        )
+        .order_by(m.customer_id)
+    )
+    return list((await session.scalars(query)).all())

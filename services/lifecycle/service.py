@@ -1,0 +1,178 @@
+"""Lifecycle use cases: the pass on every event batch, full recompute, sweep and configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.dialect import dialect_name, insert_for
+from db.models import LifecycleSetting
+from db.repositories import alerts as alert_repo
+from db.repositories import lifecycle as repo
+from services.lifecycle import broadcast, membership, scores
+from services.lifecycle.broadcast import Broadcaster
+from services.lifecycle.config import LifecycleConfig
+from services.lifecycle.refresh import refresh
+from services.lifecycle.values import Alert, RefreshOutcome
+
+CONFIG_KEY = "config"
+RECOMPUTE_CHUNK = 20_000
+# pg_try_advisory_xact_lock key: one sweeper at a time across workers ("ciclo" in ASCII).
+SWEEP_LOCK = 0x6369636C6F
+log = logging.getLogger("ciclo.lifecycle")
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        base_config: LifecycleConfig | None = None,
+        broadcaster: Broadcaster | None = None,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self._sessions = sessionmaker
+        self._base = base_config or LifecycleConfig()
+        self.broadcaster = broadcaster or Broadcaster()
+        self.clock = clock
+
+    # -- configuration -------------------------------------------------------------------------
+
+    async def config(self) -> LifecycleConfig:
+        """The thresholds in force: the file/env defaults with the admin's stored changes on top."""
+        async with self._sessions() as session:
+            return await self._config_in(session)
+
+    async def _config_in(self, session: AsyncSession) -> LifecycleConfig:
+        stored = await session.get(LifecycleSetting, CONFIG_KEY)
+        return self._base.with_changes(stored.value) if stored and stored.value else self._base
+
+    async def configure(self, changes: dict[str, Any]) -> LifecycleConfig:
+        """Validate and store threshold changes (field-named errors); a full recompute applies them
+        to every customer at once, and each later event batch applies them to its customers."""
+        async with self._sessions.begin() as session:
+            current = await self._config_in(session)
+            updated = current.with_changes(changes)
+            stored = {k: v for k, v in updated.as_dict().items() if v != getattr(self._base, k)}
+            statement = insert_for(session, LifecycleSetting).values(
+                key=CONFIG_KEY, value=stored, updated_at=self.clock()
+            )
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": stored, "updated_at": self.clock()}
+                )
+            )
+        return updated
+
+    # -- passes --------------------------------------------------------------------------------
+
+    async def on_events(self, session: AsyncSession, customer_ids: set[int]) -> RefreshOutcome:
+        """The incremental pass, inside `recordEvents`' transaction, for the customers it touched."""
+        if not customer_ids:
+            return RefreshOutcome()
+        config = await self._config_in(session)
+        now = self.clock()
+        ids = sorted(customer_ids)
+        outcome = await refresh(session, ids, now, config)
+        await membership.refresh_rule_segments(session, ids, now, config)
+        await self._announce(session, list(outcome.raised))
+        return outcome
+
+    async def recompute(self, *, chunk: int = RECOMPUTE_CHUNK, scores_too: bool = True) -> RefreshOutcome:
+        """Recompute everything from the timeline: metrics, stages, alerts and reasons chunk by
+        chunk of customer ids, then value scores and every rule segment set-based."""
+        async with self._sessions() as session:
+            config = await self._config_in(session)
+            bounds = await repo.id_bounds(session)
+        now = self.clock()
+        total = RefreshOutcome()
+        if bounds is not None:
+            for low in range(bounds[0], bounds[1] + 1, chunk):
+                async with self._sessions.begin() as session:
+                    part = await refresh(session, (low, low + chunk - 1), now, config)
+                    await self._announce(session, list(part.raised))
+                total = _merge(total, part)
+        if scores_too:
+            await self.rescore(now=now, config=config)
+        return total
+
+    async def rescore(self, *, now: datetime | None = None, config: LifecycleConfig | None = None) -> int:
+        """RFM quintiles, value tiers and every rule segment's members, all set-based SQL."""
+        now = now or self.clock()
+        async with self._sessions.begin() as session:
+            config = config or await self._config_in(session)
+            await scores.recompute(session, now, config)
+            return await membership.refresh_rule_segments(session, None, now, config)
+
+    async def sweep(self) -> RefreshOutcome:
+        """Apply the time-based rules: inactivity churn, comebacks settling, tenure, INACTIVITY
+        alarms, expiring alerts nobody acted on, and fresh value scores. Safe to run from several
+        workers at once: on PostgreSQL an advisory lock lets one of them do it."""
+        now = self.clock()
+        async with self._sessions.begin() as session:
+            if not await _try_sweep_lock(session):
+                return RefreshOutcome()
+            config = await self._config_in(session)
+            expired = await alert_repo.expire_stale(session, now - timedelta(days=config.alert_ttl_days), now)
+            candidates = await repo.time_due(session, now, config)
+            outcome = RefreshOutcome(expired=expired)
+            for start in range(0, len(candidates), RECOMPUTE_CHUNK):
+                part = await refresh(session, candidates[start : start + RECOMPUTE_CHUNK], now, config)
+                await self._announce(session, list(part.raised))
+                outcome = _merge(outcome, part)
+            await scores.recompute(session, now, config)
+            changed = await membership.refresh_rule_segments(session, None, now, config)
+        return _merge(outcome, RefreshOutcome(segments_changed=changed))
+
+    async def _announce(self, session: AsyncSession, alerts: list[Alert]) -> None:
+        """Deliver raised alerts to subscribers once (and only if) the transaction commits."""
+        if not alerts:
+            return
+        if dialect_name(session) == "postgresql":
+            payloads = [broadcast.encode(a) for a in alerts]
+            await session.execute(
+                text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) AS p"),
+                {"channel": broadcast.CHANNEL, "payloads": payloads},
+            )
+            return
+        publish = self.broadcaster.publish
+        sa_event.listen(session.sync_session, "after_commit", lambda _s: publish(alerts), once=True)
+
+    async def customers_total(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(repo.Customer)) or 0)
+
+
+async def _try_sweep_lock(session: AsyncSession) -> bool:
+    if dialect_name(session) != "postgresql":
+        return True  # one SQLite writer at a time already
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}))
+
+
+def _merge(a: RefreshOutcome, b: RefreshOutcome) -> RefreshOutcome:
+    stages = dict(a.stages)
+    for stage, n in b.stages.items():
+        stages[stage] = stages.get(stage, 0) + n
+    return RefreshOutcome(
+        customers=a.customers + b.customers,
+        moved=a.moved + b.moved,
+        raised=a.raised + b.raised,
+        resolved=a.resolved + b.resolved,
+        expired=a.expired + b.expired,
+        segments_changed=a.segments_changed + b.segments_changed,
+        stages=stages,
+    )
+
+

@@ -1,0 +1,60 @@
+"""Frozen lifecycle values passed from the services to the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    customer_id: int
+    type: str
+    severity: str
+    status: str
+    action: str
+    evidence_event_id: int | None
+    raised_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    status: str | None = None
+    type: str | None = None
+    stage: str | None = None
+    tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rfm:
+    recency: int
+    frequency: int
+    monetary: int
+    segment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A customer's lifecycle standing for the customer view."""
+
+    customer_id: int
+    rfm: Rfm | None
+    value_tier: str | None
+    last_purchase_at: datetime | None
+    purchase_rhythm_days: float | None
+    purchase_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshOutcome:
+    customers: int = 0
+    moved: int = 0
+    raised: tuple[Alert, ...] = ()
+    resolved: int = 0
+    expired: int = 0
+    segments_changed: int = 0
+    stages: dict[str, int] = field(default_factory=dict)
