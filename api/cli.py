@@ -166,7 +166,7 @@ async def _import(args: argparse.Namespace, kind: str) -> int:
     bar = ProgressBar(f"{kind} rows")
     run = imports.import_customers_csv if kind == "customers" else imports.import_events_csv
     try:
-        report = await run(services, args.file, batch_size=args.batch_size, progress=bar.advance)
+        report = await run(services, args.file, batch_size=args.batch_size, progress=bar.update)
     except InvalidInput as exc:
         print(f"\nrefused {args.file}: {exc.message}", file=sys.stderr)
         return 2

@@ -12,6 +12,8 @@ products), ``demo_profiles``, ``demo_portfolio`` (the numpy generator), ``demo_s
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,6 +136,9 @@ async def generate_demo(
     await writer.write_in_transactions(
         "segment_members", ("segment_id", "customer_id", "added_at"), members
     )
+    # A bulk load leaves the planner's statistics stale; refresh them before anyone queries.
+    async with services.engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))
     stages = [path[-1][0] for path in paths]
     return DemoSummary(
         customers=customers,
