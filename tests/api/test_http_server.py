@@ -52,3 +52,24 @@ def test_unexpected_failures_are_masked_with_the_request_id(live_server: LiveSer
     log = live_server.log_text()
     assert "request req-boom" in log
     assert "no such table" in log or "does not exist" in log
+
+
+def test_two_workers_serve_the_same_database(database_url: str) -> None:
+    from tests.conftest import start_server, stop_server
+
+    server = start_server(database_url, "--workers", "2")
+    try:
+        items = [{"externalId": f"w{i}"} for i in range(40)]
+        # Several connections, so both worker processes take requests.
+        responses = []
+        for item in items:
+            with httpx.Client(timeout=30) as client:
+                responses.append(client.post(f"{server.url}/graphql", json={
+                    "query": "mutation($i: [CustomerInput!]!) { upsertCustomers(input: $i) { accepted } }",
+                    "variables": {"i": [item]}}))
+        assert all(r.json()["data"]["upsertCustomers"]["accepted"] == 1 for r in responses)
+        total = post(server, "{ customers(first: 1) { totalCount } }").json()
+        assert total["data"]["customers"]["totalCount"] == 40
+        assert server.log_text().count("Application startup complete") == 2
+    finally:
+        stop_server(server)
