@@ -48,6 +48,17 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# How SQLAlchemy's SQLite dialect stores DATETIME values (UTC here). Bulk writers that go straight
+# to the driver must use exactly this text, or ordering and comparisons would break.
+SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def sqlite_timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: Ciclo stores only timezone-aware times")
+    return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -9,19 +10,46 @@ from typing import Any
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import sqlite_timestamp
 from db.dialect import dialect_name, insert_for
 from db.models import Event
+
+
+_COLUMNS = (
+    "customer_id", "type", "occurred_at", "recorded_at", "amount", "currency", "category", "score",
+    "channel", "direction", "reason", "payload", "idempotency_key",
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT (idempotency_key) DO NOTHING"
+)
 
 
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     """Insert events; one whose idempotency key is already stored is skipped. Returns inserted."""
     if not rows:
         return 0
-    statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
     if dialect_name(session) == "sqlite":
-        # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
-        return int((await session.execute(statement, rows)).rowcount)
+        return await _insert_many_sqlite(session, rows)
+    statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return len((await session.execute(statement.returning(Event.__table__.c.id), rows)).all())
+
+
+async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the cost
+    # of a 1,000-event batch. Values are converted exactly as the column types would store them.
+    params = [
+        (
+            row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]),
+            sqlite_timestamp(row["recorded_at"]), row["amount"], row["currency"], row["category"],
+            row["score"], row["channel"], row["direction"], row["reason"],
+            json.dumps(row["payload"], separators=(",", ":")), row["idempotency_key"],
+        )
+        for row in rows
+    ]
+    connection = await session.connection()
+    # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
+    return int((await connection.exec_driver_sql(_SQLITE_INSERT, params)).rowcount)
 
 
 async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
