@@ -41,9 +41,10 @@ async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]])
     params = [
         (
             row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]),
-            sqlite_timestamp(row["recorded_at"]), row["amount"], row["currency"], row["category"],
-            row["score"], row["channel"], row["direction"], row["reason"],
-            json.dumps(row["payload"], separators=(",", ":")), row["idempotency_key"],
+            sqlite_timestamp(row["recorded_at"]), row.get("amount"), row.get("currency"),
+            row.get("category"), row.get("score"), row.get("channel"), row.get("direction"),
+            row.get("reason"), json.dumps(row.get("payload") or {}, separators=(",", ":")),
+            row.get("idempotency_key"),
         )
         for row in rows
     ]
