@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer as CustomerRow
+from db.repositories.events import EVENT_COLUMNS
 from services.domain import CHANNELS
 
 if TYPE_CHECKING:
@@ -38,21 +39,6 @@ CUSTOMER_COLUMNS = (
     "created_at",
     "updated_at",
     "erased_at",
-)
-EVENT_COLUMNS = (
-    "customer_id",
-    "type",
-    "occurred_at",
-    "recorded_at",
-    "amount",
-    "currency",
-    "category",
-    "score",
-    "channel",
-    "direction",
-    "reason",
-    "payload",
-    "idempotency_key",
 )
 
 

@@ -6,20 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+# The vocabularies are defined once, beside the database constraints that enforce them, and
+# re-exported here for the layers above.
+from db.models.customer import CHANNELS, STAGES  # noqa: F401
+from db.models.event import EVENT_TYPES  # noqa: F401
+
 T = TypeVar("T")
 
-STAGES = ("AWARENESS", "ACQUISITION", "CONVERSION", "GROWTH", "RETENTION", "CHURNED", "REACTIVATED")
-CHANNELS = ("WORD_OF_MOUTH", "REFERRAL", "ADVERTISING", "DIRECT", "PARTNER", "OTHER")
-EVENT_TYPES = (
-    "PURCHASE",
-    "COMPLAINT",
-    "SURVEY",
-    "CONTACT",
-    "SIGNUP",
-    "TRIAL_STARTED",
-    "SUBSCRIPTION_CANCELLED",
-    "CUSTOM",
-)
 CONTACT_DIRECTIONS = ("INBOUND", "OUTBOUND")
 
 

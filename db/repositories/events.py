@@ -15,12 +15,13 @@ from db.dialect import dialect_name, insert_for
 from db.models import Event
 
 
-_COLUMNS = (
+# Column order of event rows written straight to a driver (SQLite executemany, PostgreSQL COPY).
+EVENT_COLUMNS = (
     "customer_id", "type", "occurred_at", "recorded_at", "amount", "currency", "category", "score",
     "channel", "direction", "reason", "payload", "idempotency_key",
 )
 _SQLITE_INSERT = (
-    f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))}) "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
 
