@@ -4,6 +4,7 @@ from db.models.alert import Alert
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
+from db.models.offer import Decision, DecisionPoint, Lever, ModelSnapshot, Outcome
 from db.models.reason import CustomerReason, ReasonCode
 from db.models.segment import Segment, SegmentMember
 from db.models.stage import StageChange
@@ -14,8 +15,13 @@ __all__ = [
     "CustomerMetrics",
     "CustomerReason",
     "CustomerScores",
+    "Decision",
+    "DecisionPoint",
     "Event",
+    "Lever",
     "LifecycleSetting",
+    "ModelSnapshot",
+    "Outcome",
     "ReasonCode",
     "Segment",
     "SegmentMember",
