@@ -10,6 +10,8 @@ from strawberry.dataloader import DataLoader
 
 from services import domain
 from services.container import Services
+from services.lifecycle.reasons import Reason
+from services.lifecycle.values import Alert, Standing
 
 
 K = TypeVar("K", bound=Hashable)
@@ -48,6 +50,10 @@ class Loaders:
     stage_history: DataLoader[int, list[domain.StageChange]]
     referrals: DataLoader[int, list[domain.Customer]]
     latest_events: DataLoader[tuple[int, int], list[domain.Event]]
+    standing: DataLoader[int, Standing | None]
+    alerts: DataLoader[int, list[Alert]]
+    churn_reason: DataLoader[int, Reason | None]
+    referral_counts: DataLoader[int, tuple[int, int]]
 
     @classmethod
     def build(cls, services: Services) -> Loaders:
@@ -77,10 +83,30 @@ class Loaders:
             }
             return [found[size].get(customer_id, []) for customer_id, size in keys]
 
+        async def standing(ids: Sequence[int]) -> list[Standing | None]:
+            found = await services.lifecycle.standings(ids)
+            return [found.get(i) for i in ids]
+
+        async def alerts(ids: Sequence[int]) -> list[list[Alert]]:
+            found = await services.alerts.of_customers(ids)
+            return [found.get(i, []) for i in ids]
+
+        async def churn_reason(ids: Sequence[int]) -> list[Reason | None]:
+            found = await services.reasons.latest(ids, "CHURN")
+            return [found.get(i) for i in ids]
+
+        async def referral_counts(ids: Sequence[int]) -> list[tuple[int, int]]:
+            found = await services.analytics.referral_counts(list(ids))
+            return [found.get(i, (0, 0)) for i in ids]
+
         return cls(
             customer=DataLoader(customers),
             segments=DataLoader(segments),
             stage_history=DataLoader(history),
             referrals=DataLoader(referrals),
             latest_events=DataLoader(latest),
+            standing=DataLoader(standing),
+            alerts=DataLoader(alerts),
+            churn_reason=DataLoader(churn_reason),
+            referral_counts=DataLoader(referral_counts),
         )

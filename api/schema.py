@@ -7,11 +7,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.lifecycle_mutations import LifecycleMutation
+from api.lifecycle_queries import LifecycleQuery
 from api.masking import MaskUnexpectedErrors
 from api.mutations import Mutation
 from api.queries import Query
+from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
 
 
@@ -33,7 +37,12 @@ def build_schema(*, validation_cache_size: int = 1024) -> CicloSchema:
         lambda: CachedValidation(results),
         MaskUnexpectedErrors,
     ]
-    schema = CicloSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = CicloSchema(
+        query=merge_types("Query", (Query, LifecycleQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation)),
+        subscription=Subscription,
+        extensions=extensions,
+    )
     schema.validation_results = results
     return schema
 

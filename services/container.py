@@ -10,6 +10,10 @@ from db.session import make_sessionmaker
 from services.customers import Customers
 from services.events import Events
 from services.lifecycle import config as lifecycle_config
+from services.lifecycle.alerts import Alerts
+from services.lifecycle.analytics import Analytics
+from services.lifecycle.reasons import Reasons
+from services.lifecycle.segments import RuleSegments
 from services.lifecycle.service import Lifecycle
 from services.segments import Segments
 from services.stages import Stages
@@ -22,6 +26,10 @@ class Services:
     customers: Customers
     events: Events
     lifecycle: Lifecycle
+    alerts: Alerts
+    rule_segments: RuleSegments
+    reasons: Reasons
+    analytics: Analytics
     segments: Segments
     stages: Stages
 
@@ -35,6 +43,10 @@ class Services:
             customers=Customers(sessions),
             events=Events(sessions, on_recorded=lifecycle.on_events),
             lifecycle=lifecycle,
+            alerts=Alerts(sessions, lifecycle.now),
+            rule_segments=RuleSegments(sessions, lifecycle),
+            reasons=Reasons(sessions, lifecycle.now),
+            analytics=Analytics(sessions, lifecycle.now),
             segments=Segments(sessions),
             stages=Stages(sessions),
         )

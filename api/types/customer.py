@@ -12,6 +12,7 @@ from api.context import Info
 from api.loaders import MAX_LOADED_TIMELINE, now_or_later
 from api.types.enums import AcquisitionChannel, Stage
 from api.types.event import Event, EventConnection
+from api.types.lifecycle import Alert, AlertStatus, Reason, Rfm, ValueTier
 from api.types.pagination import Edge, PageInfo, edges_of
 from api.types.segment import Segment, StageChange
 from services import domain
@@ -96,6 +97,59 @@ class Customer:
         return now_or_later(
             info.context.loaders.referrals, self._customer.id,
             lambda found: [Customer.from_domain(c) for c in found],
+        )
+
+    # Lifecycle view: value scores, alarms, churn reason, referrals and purchase rhythm.
+    @strawberry.field(description="Recency, frequency and monetary quintiles (1-5) and the named RFM segment; null for prospects and before the first scoring.")
+    def rfm(self, info: Info) -> Rfm | None:
+        return now_or_later(
+            info.context.loaders.standing, self._customer.id,
+            lambda s: Rfm.from_domain(s.rfm) if s is not None and s.rfm is not None else None,
+        )
+
+    @strawberry.field(description="PLATINUM, GOLD, SILVER or BRONZE by monetary value in the RFM window.")
+    def value_tier(self, info: Info) -> ValueTier | None:
+        return now_or_later(
+            info.context.loaders.standing, self._customer.id,
+            lambda s: ValueTier(s.value_tier) if s is not None and s.value_tier else None,
+        )
+
+    @strawberry.field(description="Churn alarms on this customer, newest first.")
+    def alerts(self, info: Info, status: AlertStatus | None = None) -> list[Alert]:
+        return now_or_later(
+            info.context.loaders.alerts, self._customer.id,
+            lambda found: [Alert.from_domain(a) for a in found if status is None or a.status == status.value],
+        )
+
+    @strawberry.field(description="The latest recorded reason for leaving.")
+    def churn_reason(self, info: Info) -> Reason | None:
+        return now_or_later(
+            info.context.loaders.churn_reason, self._customer.id,
+            lambda r: Reason.from_domain(r) if r is not None else None,
+        )
+
+    @strawberry.field(description="How many customers this one referred.")
+    def referral_count(self, info: Info) -> int:
+        return now_or_later(info.context.loaders.referral_counts, self._customer.id, lambda c: c[0])
+
+    @strawberry.field(description="How many of the customers this one referred went on to buy.")
+    def referral_conversions(self, info: Info) -> int:
+        return now_or_later(info.context.loaders.referral_counts, self._customer.id, lambda c: c[1])
+
+    @strawberry.field(description="Days since the last purchase; null before the first.")
+    def days_since_last_purchase(self, info: Info) -> float | None:
+        now = info.context.services.lifecycle.now()
+        return now_or_later(
+            info.context.loaders.standing, self._customer.id,
+            lambda s: round((now - s.last_purchase_at).total_seconds() / 86400, 2)
+            if s is not None and s.last_purchase_at is not None else None,
+        )
+
+    @strawberry.field(description="The customer's own median days between purchases (their rhythm).")
+    def purchase_rhythm_days(self, info: Info) -> float | None:
+        return now_or_later(
+            info.context.loaders.standing, self._customer.id,
+            lambda s: s.purchase_rhythm_days if s is not None else None,
         )
 
 

@@ -242,3 +242,13 @@ async def time_due(session: AsyncSession, now: datetime, config: Any) -> list[in
         .order_by(m.customer_id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def stage_and_tier(session: AsyncSession, customer_id: int) -> tuple[str | None, str | None]:
+    query = (
+        select(Customer.stage, CustomerScores.value_tier)
+        .outerjoin(CustomerScores, CustomerScores.customer_id == Customer.id)
+        .where(Customer.id == customer_id)
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1] or "BRONZE") if row else (None, None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.dialect import dialect_name, insert_for
@@ -19,7 +19,7 @@ from services.lifecycle import broadcast, membership, scores
 from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
 from services.lifecycle.refresh import refresh
-from services.lifecycle.values import Alert, RefreshOutcome
+from services.lifecycle.values import Alert, RefreshOutcome, Rfm, Standing
 
 CONFIG_KEY = "config"
 RECOMPUTE_CHUNK = 20_000
@@ -47,6 +47,10 @@ class Lifecycle:
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
         self.clock = clock
+
+    def now(self) -> datetime:
+        """The lifecycle clock (tests pin it); the other lifecycle services read time through it."""
+        return self.clock()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -150,9 +154,31 @@ class Lifecycle:
         publish = self.broadcaster.publish
         sa_event.listen(session.sync_session, "after_commit", lambda _s: publish(alerts), once=True)
 
-    async def customers_total(self) -> int:
+    async def stage_and_tier(self, customer_id: int) -> tuple[str | None, str | None]:
         async with self._sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(repo.Customer)) or 0)
+            return await repo.stage_and_tier(session, customer_id)
+
+    async def standings(self, customer_ids: Sequence[int]) -> dict[int, Standing]:
+        """RFM, tier and purchase rhythm per customer, for the customer view's loader."""
+        ids = list(set(customer_ids))
+        async with self._sessions() as session:
+            metrics = {m.customer_id: m for m in await repo.metrics_for(session, ids)}
+            scored = {s.customer_id: s for s in await repo.scores_for(session, ids)}
+        found = {}
+        for cid in ids:
+            m, s = metrics.get(cid), scored.get(cid)
+            rfm = None
+            if s is not None and s.recency is not None:
+                rfm = Rfm(s.recency, s.frequency or 1, s.monetary or 1, s.rfm_segment or "HIBERNATING")
+            found[cid] = Standing(
+                customer_id=cid,
+                rfm=rfm,
+                value_tier=s.value_tier if s is not None else None,
+                last_purchase_at=m.last_purchase_at if m is not None else None,
+                purchase_rhythm_days=m.median_gap_days if m is not None else None,
+                purchase_count=m.purchase_count if m is not None else 0,
+            )
+        return found
 
 
 async def _try_sweep_lock(session: AsyncSession) -> bool:
