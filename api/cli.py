@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
         _database_option(command)
         command.set_defaults(handler=lambda a, kind=kind: asyncio.run(_import(a, kind)))
 
+    lifecycle = commands.add_parser("lifecycle", help="lifecycle rules").add_subparsers(metavar="ACTION")
+    recompute = lifecycle.add_parser("recompute", help="recompute stages, alerts, scores and rule segments from the timeline")
+    _database_option(recompute)
+    recompute.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "recompute")))
+    sweep = lifecycle.add_parser("sweep", help="apply time-based rules: inactivity churn, INACTIVITY alarms, alert expiry")
+    _database_option(sweep)
+    sweep.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "sweep")))
+
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
     export.set_defaults(handler=_export_schema)
@@ -177,6 +185,25 @@ async def _import(args: argparse.Namespace, kind: str) -> int:
     for row in report.rejected:
         print(f"line {row.line}: {row.field}: {row.reason}")
     return 1 if report.rejected else 0
+
+
+async def _lifecycle(database_url: str, action: str) -> int:
+    import time
+
+    services = await _open(database_url)
+    started = time.perf_counter()
+    try:
+        run = services.lifecycle.recompute if action == "recompute" else services.lifecycle.sweep
+        outcome = await run()
+    finally:
+        await services.engine.dispose()
+    stages = ", ".join(f"{stage} {n}" for stage, n in sorted(outcome.stages.items()))
+    print(
+        f"{action}: {outcome.customers} customers evaluated, {outcome.moved} moved, "
+        f"{len(outcome.raised)} alerts raised, {outcome.resolved} resolved, {outcome.expired} expired "
+        f"in {time.perf_counter() - started:.1f}s" + (f" ({stages})" if stages else "")
+    )
+    return 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -153,12 +153,14 @@ async def upsert_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 
 async def move_stages(session: AsyncSession, moves: list[dict[str, Any]]) -> None:
-    """Apply stage moves: ``{"id", "from_stage", "stage", "at", "rule", "reason"}`` each."""
+    """Apply stage moves: ``{"id", "from_stage", "stage", "at", "rule", "reason"}`` each, in order;
+    a customer's last move is where they end up."""
     if not moves:
         return
+    final = {m["id"]: m for m in moves}
     await session.execute(
         update(Customer.__table__).where(Customer.__table__.c.id == bindparam("id_")),
-        [{"id_": m["id"], "stage": m["stage"], "stage_changed_at": m["at"]} for m in moves],
+        [{"id_": m["id"], "stage": m["stage"], "stage_changed_at": m["at"]} for m in final.values()],
     )
     await session.execute(
         insert_for(session, StageChange),

@@ -18,7 +18,7 @@ from db.repositories import lifecycle as repo
 from db.repositories import reasons as reason_repo
 from services.lifecycle import alarms
 from services.lifecycle.config import LifecycleConfig
-from services.lifecycle.rules import Facts, place
+from services.lifecycle.rules import Facts, path_to, place
 from services.lifecycle.values import Alert, RefreshOutcome
 
 
@@ -79,17 +79,20 @@ async def refresh(
         placement = place(facts, now, config)
         stages[placement.stage] += 1
         if placement.stage != row.stage:
-            moves.append({
-                "id": facts.customer_id, "from_stage": row.stage, "stage": placement.stage,
-                "at": placement.since, "rule": placement.rule, "reason": None,
-            })
+            previous = row.stage
+            for step in path_to(row.stage, placement, facts, config):
+                moves.append({
+                    "id": facts.customer_id, "from_stage": previous, "stage": step.stage,
+                    "at": step.since, "rule": step.rule, "reason": None,
+                })
+                previous = step.stage
         facts_by_id[facts.customer_id] = (facts, placement.stage, row.value_tier)
     await repo.upsert_metrics(session, metrics)
     await repo.move_stages(session, moves)
     raised, resolved = await _sync_alerts(session, scope, facts_by_id, now, config)
     await reason_repo.record_from_events(session, scope, now)
     return RefreshOutcome(
-        customers=len(rows), moved=len(moves), raised=tuple(raised), resolved=resolved, stages=dict(stages)
+        customers=len(rows), moved=len({m["id"] for m in moves}), raised=tuple(raised), resolved=resolved, stages=dict(stages)
     )
 
 

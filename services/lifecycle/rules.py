@@ -89,3 +89,38 @@ def days_since_last_purchase(facts: Facts, now: datetime) -> float | None:
     if facts.last_purchase_at is None:
         return None
     return (now - facts.last_purchase_at) / timedelta(days=1)
+
+
+FORWARD = ("AWARENESS", "ACQUISITION", "CONVERSION", "GROWTH", "RETENTION")
+
+
+def path_to(old_stage: str, placement: Placement, facts: Facts, config: LifecycleConfig) -> list[Placement]:
+    """The moves from ``old_stage`` to ``placement``, with the forward stages passed on the way.
+
+    A batch (or a historical import) can carry a customer across several stages at once; the
+    history records each forward stage it reached, at the time it was reached, so funnels and
+    cohorts read true entry times. Only moves that start in the forward funnel are expanded.
+    """
+    if old_stage not in FORWARD:
+        return [placement]
+    reached = [
+        Placement("ACQUISITION", _first(facts.signup_at, facts.created_at if facts.has_contact else None,
+                                        facts.first_purchase_at), "signup"),
+        Placement("CONVERSION", facts.first_purchase_at, "first_purchase"),  # type: ignore[arg-type]
+        Placement("GROWTH", facts.second_purchase_at, "repeat_purchase"),  # type: ignore[arg-type]
+    ]
+    if facts.first_purchase_at is not None and facts.kth_purchase_at is not None:
+        tenure = facts.first_purchase_at + timedelta(days=config.retention_tenure_days)
+        reached.append(Placement("RETENTION", max(tenure, facts.kth_purchase_at), "retention"))
+    low = FORWARD.index(old_stage)
+    high = FORWARD.index(placement.stage) if placement.stage in FORWARD else len(FORWARD)
+    steps = [
+        step for step in reached
+        if step.since is not None and low < FORWARD.index(step.stage) < high and step.since <= placement.since
+    ]
+    return [*sorted(steps, key=lambda s: (s.since, FORWARD.index(s.stage))), placement]
+
+
+def _first(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None

@@ -94,9 +94,10 @@ async def recompute(session: AsyncSession, now: datetime, config: LifecycleConfi
         .subquery("buyers")
     )
     b = buyers.c
-    p = config.tier_platinum_share
-    g = p + config.tier_gold_share
-    s = g + config.tier_silver_share
+    # Cumulative shares, with float noise (0.1 + 0.2) kept from moving a boundary customer.
+    p = round(config.tier_platinum_share, 9) - 1e-9
+    g = round(config.tier_platinum_share + config.tier_gold_share, 9) - 1e-9
+    s = round(config.tier_platinum_share + config.tier_gold_share + config.tier_silver_share, 9) - 1e-9
     paying = b.money > 0
     tier = case(
         (and_(paying, b.rank - 1 < b.n * p), "PLATINUM"),

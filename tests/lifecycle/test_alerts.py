@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.container import Services
-from services.domain import CustomerDraft, EventDraft
+from services.domain import CustomerDraft
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

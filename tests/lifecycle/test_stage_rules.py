@@ -64,3 +64,16 @@ def test_a_comeback_is_reactivated_then_returns_to_growth_after_m_days() -> None
     later = NOW + timedelta(days=CONFIG.reactivated_days)
     placed = place(back, later, CONFIG)
     assert (placed.stage, placed.rule) == ("GROWTH", "reactivation_settled")
+
+
+def test_a_jump_across_several_stages_records_each_forward_stage_when_it_was_reached() -> None:
+    from services.lifecycle.rules import path_to
+
+    facts = buyer(3, 300, 200, signup_at=days(310), last_cancel_at=days(100))
+    placed = place(facts, NOW, CONFIG)
+    steps = [(s.stage, s.since) for s in path_to("AWARENESS", placed, facts, CONFIG)]
+    assert steps == [
+        ("ACQUISITION", days(310)), ("CONVERSION", days(300)), ("GROWTH", days(299)), ("CHURNED", days(100)),
+    ]
+    # From outside the forward funnel there is no path to replay.
+    assert [s.stage for s in path_to("CHURNED", placed, facts, CONFIG)] == ["CHURNED"]

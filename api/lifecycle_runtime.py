@@ -1,0 +1,67 @@
+"""The lifecycle's background work inside a server process: the periodic sweep and, on PostgreSQL,
+the LISTEN connection that feeds this worker's alert subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+from sqlalchemy.engine import make_url
+
+from services.container import Services
+from services.lifecycle.broadcast import PostgresListener
+
+SWEEP_ENV = "CICLO_SWEEP_SECONDS"
+DEFAULT_SWEEP_SECONDS = 300.0
+log = logging.getLogger("ciclo.lifecycle")
+
+
+def sweep_seconds() -> float:
+    """CICLO_SWEEP_SECONDS: how often the sweep runs (default 300); 0 turns it off."""
+    raw = os.environ.get(SWEEP_ENV)
+    value = float(raw) if raw else DEFAULT_SWEEP_SECONDS
+    if value < 0:
+        raise ValueError(f"`{SWEEP_ENV}` must be >= 0, got {value}")
+    return value
+
+
+class LifecycleRuntime:
+    def __init__(self, services: Services, database_url: str, interval: float | None = None) -> None:
+        self._services = services
+        self._url = database_url
+        self._interval = sweep_seconds() if interval is None else interval
+        self._task: asyncio.Task[None] | None = None
+        self._listener: PostgresListener | None = None
+
+    async def start(self) -> None:
+        if self._url.startswith("postgresql"):
+            dsn = make_url(self._url).set(drivername="postgresql").render_as_string(hide_password=False)
+            self._listener = PostgresListener(dsn, self._services.lifecycle.broadcaster)
+            await self._listener.start()
+        if self._interval > 0:
+            self._task = asyncio.create_task(self._sweep_forever(), name="ciclo-lifecycle-sweep")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                outcome = await self._services.lifecycle.sweep()
+                if outcome.customers or outcome.expired:
+                    log.info(
+                        "sweep: %d customers re-evaluated, %d moved, %d alerts raised, %d expired",
+                        outcome.customers, outcome.moved, len(outcome.raised), outcome.expired,
+                    )
+            except Exception:  # noqa: BLE001 - one failed sweep must not stop the next ones
+                log.exception("lifecycle sweep failed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
