@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.context import Context
+from api.lifecycle_runtime import LifecycleRuntime
 from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
 from api.schema import CicloSchema, build_schema
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         checkpointer = WalCheckpointer(engine)
         checkpointer.start()
+        lifecycle = LifecycleRuntime(services, settings.database_url)
+        await lifecycle.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()
 
