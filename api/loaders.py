@@ -12,6 +12,7 @@ from services import domain
 from services.container import Services
 from services.lifecycle.reasons import Reason
 from services.lifecycle.values import Alert, Standing
+from services.offers.values import Decision, Outcome
 
 
 K = TypeVar("K", bound=Hashable)
@@ -54,6 +55,8 @@ class Loaders:
     alerts: DataLoader[int, list[Alert]]
     churn_reason: DataLoader[int, Reason | None]
     referral_counts: DataLoader[int, tuple[int, int]]
+    decision_outcome: DataLoader[int, Outcome | None]
+    customer_decisions: DataLoader[tuple[int, int], list[Decision]]
 
     @classmethod
     def build(cls, services: Services) -> Loaders:
@@ -99,6 +102,18 @@ class Loaders:
             found = await services.analytics.referral_counts(list(ids))
             return [found.get(i, (0, 0)) for i in ids]
 
+        async def decision_outcome(ids: Sequence[int]) -> list[Outcome | None]:
+            found = await services.offers.outcomes.of_decisions(ids)
+            return [found.get(i) for i in ids]
+
+        async def customer_decisions(keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:
+            # Keys are (customer id, how many), like latest_events.
+            by_size: dict[int, list[int]] = {}
+            for customer_id, size in keys:
+                by_size.setdefault(size, []).append(customer_id)
+            found = {size: await services.offers.decisions.of_customers(ids, size) for size, ids in by_size.items()}
+            return [found[size].get(customer_id, []) for customer_id, size in keys]
+
         return cls(
             customer=DataLoader(customers),
             segments=DataLoader(segments),
@@ -109,4 +124,6 @@ class Loaders:
             alerts=DataLoader(alerts),
             churn_reason=DataLoader(churn_reason),
             referral_counts=DataLoader(referral_counts),
+            decision_outcome=DataLoader(decision_outcome),
+            customer_decisions=DataLoader(customer_decisions),
         )

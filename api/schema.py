@@ -14,6 +14,8 @@ from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.masking import MaskUnexpectedErrors
 from api.mutations import Mutation
+from api.offer_mutations import OfferMutation
+from api.offer_queries import OfferQuery
 from api.queries import Query
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
@@ -38,8 +40,8 @@ def build_schema(*, validation_cache_size: int = 1024) -> CicloSchema:
         MaskUnexpectedErrors,
     ]
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

@@ -15,6 +15,7 @@ from services.lifecycle.analytics import Analytics
 from services.lifecycle.reasons import Reasons
 from services.lifecycle.segments import RuleSegments
 from services.lifecycle.service import Lifecycle
+from services.offers import Offers
 from services.segments import Segments
 from services.stages import Stages
 
@@ -32,9 +33,11 @@ class Services:
     analytics: Analytics
     segments: Segments
     stages: Stages
+    offers: Offers
 
     @classmethod
-    def build(cls, engine: AsyncEngine) -> Services:
+    def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
+        """``worker`` seeds this process's offer random streams (servers pass their pid)."""
         sessions = make_sessionmaker(engine)
         lifecycle = Lifecycle(sessions, base_config=lifecycle_config.from_env())
         return cls(
@@ -49,4 +52,5 @@ class Services:
             analytics=Analytics(sessions, lifecycle.now),
             segments=Segments(sessions),
             stages=Stages(sessions),
+            offers=Offers.build(sessions, worker=worker),
         )

@@ -1,0 +1,37 @@
+"""Offer queries (merged into the root Query)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.context import Info
+from api.types.offers import Decision, DecisionPoint, Lever, LeverStats, LeverStatsReport, LeverStatsResult, map_error
+from services.offers.errors import UnknownDecision, UnknownDecisionPoint
+
+
+@strawberry.type
+class OfferQuery:
+    @strawberry.field(description="Every lever, active or not.")
+    async def levers(self, info: Info) -> list[Lever]:
+        return [Lever.from_domain(lever) for lever in await info.context.services.offers.catalog.levers()]
+
+    @strawberry.field
+    async def decision_points(self, info: Info) -> list[DecisionPoint]:
+        return [DecisionPoint.from_domain(p) for p in await info.context.services.offers.catalog.decision_points()]
+
+    @strawberry.field(description="A logged decision by id; null when there is none.")
+    async def decision(self, info: Info, id: strawberry.ID) -> Decision | None:
+        try:
+            return Decision.from_domain(await info.context.services.offers.decisions.get(int(id)))
+        except (ValueError, UnknownDecision):
+            return None
+
+    @strawberry.field(description="Per lever: activated decisions, outcomes, acceptance, revenue and reward.")
+    async def lever_stats(self, info: Info, decision_point: str, since: datetime | None = None) -> LeverStatsResult:
+        try:
+            stats = await info.context.services.offers.outcomes.lever_stats(decision_point, since)
+        except UnknownDecisionPoint as exc:
+            return map_error(exc)
+        return LeverStatsReport(decision_point=decision_point, levers=[LeverStats.from_domain(s) for s in stats])

@@ -1,0 +1,136 @@
+"""Offer inputs and their conversion into service drafts."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.types.offers import LeverKind, PolicyKind, RewardKind
+from services.errors import InvalidInput
+from services.offers import values
+
+
+@strawberry.input(description="A lever, matched by key; every field is replaced.")
+class LeverInput:
+    key: str
+    name: str
+    kind: LeverKind = LeverKind.OTHER
+    discount_percent: float = strawberry.field(default=0.0, description="0-100, given away on acceptance.")
+    unit_cost: float = strawberry.field(default=0.0, description="Cost of an accepted offer.")
+    cost_percent_of_value: float = strawberry.field(default=0.0, description="0-100 of revenue, cost of an accepted offer.")
+    contact_cost: float = strawberry.field(default=0.0, description="Cost of making the offer, accepted or not.")
+    active: bool = True
+
+    def to_draft(self) -> values.LeverDraft:
+        return values.LeverDraft(
+            key=self.key, name=self.name, kind=self.kind.value, discount_percent=self.discount_percent,
+            unit_cost=self.unit_cost, cost_percent_of_value=self.cost_percent_of_value,
+            contact_cost=self.contact_cost, active=self.active,
+        )
+
+
+@strawberry.input
+class PolicyInput:
+    kind: PolicyKind = PolicyKind.LIN_TS
+    alpha: float = 1.0
+    epsilon: float = 0.1
+    tau: float = 1.0
+    l2_lambda: float = 1.0
+    seed: int = 0
+    propensity_samples: int = 100
+    success_threshold: float | None = None
+
+    def to_domain(self) -> values.Policy:
+        return values.Policy(
+            kind=self.kind.value, alpha=self.alpha, epsilon=self.epsilon, tau=self.tau, l2_lambda=self.l2_lambda,
+            seed=self.seed, propensity_samples=self.propensity_samples, success_threshold=self.success_threshold,
+        )
+
+
+@strawberry.input(description="Create or reconfigure a decision point.")
+class DecisionPointInput:
+    key: str
+    levers: list[str]
+    name: str | None = None
+    policy: PolicyInput | None = None
+    features: list[str] = strawberry.field(
+        default_factory=list,
+        description="stage, acquisitionChannel, tenureDays, valueTier, rfm.recency|frequency|monetary, daysSinceLastPurchase, openAlerts, churnReason, attributes.<name>, context.<name>.",
+    )
+    reward: RewardKind = RewardKind.ACCEPTED
+    reward_window_hours: float = 168.0
+    default_reward: float = 0.0
+    context_examples: list[JSON] = strawberry.field(
+        default_factory=list, description="Example request contexts to fit context.<name> features on."
+    )
+    refit: bool = strawberry.field(default=False, description="Refit the feature encoder now (starts a new model version).")
+
+    def to_draft(self) -> values.DecisionPointDraft:
+        examples = []
+        for index, example in enumerate(self.context_examples):
+            if not isinstance(example, dict):
+                raise InvalidInput(f"contextExamples.{index}", "must be an object")
+            examples.append(example)
+        return values.DecisionPointDraft(
+            key=self.key, levers=tuple(self.levers), name=self.name,
+            policy=(self.policy or PolicyInput()).to_domain(), features=tuple(self.features),
+            reward=self.reward.value, reward_window_hours=self.reward_window_hours,
+            default_reward=self.default_reward, context_examples=tuple(examples), refit=self.refit,
+        )
+
+
+def _context(value: object) -> dict[str, object] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput("context", "must be an object of scalar values")
+    return value
+
+
+@strawberry.input
+class DecideInput:
+    decision_point: str
+    external_id: str
+    request_id: str | None = strawberry.field(default=None, description="Replaying it returns the same decision.")
+    context: JSON | None = None
+    candidates: list[str] | None = strawberry.field(default=None, description="Restrict the choice to these levers.")
+    activate: bool = strawberry.field(default=True, description="False defers activation (see activateDecision).")
+
+    def to_request(self) -> values.DecideRequest:
+        return values.DecideRequest(
+            decision_point=self.decision_point, external_id=self.external_id, request_id=self.request_id,
+            context=_context(self.context), candidates=tuple(self.candidates) if self.candidates is not None else None,
+            activate=self.activate,
+        )
+
+
+@strawberry.input
+class DecideBatchInput:
+    decision_point: str
+    external_ids: list[str]
+    request_id: str | None = strawberry.field(default=None, description="Per customer it becomes `<requestId>/<externalId>`.")
+    context: JSON | None = None
+    candidates: list[str] | None = None
+    activate: bool = True
+
+    def to_request(self) -> values.BatchRequest:
+        return values.BatchRequest(
+            decision_point=self.decision_point, external_ids=tuple(self.external_ids), request_id=self.request_id,
+            context=_context(self.context), candidates=tuple(self.candidates) if self.candidates is not None else None,
+            activate=self.activate,
+        )
+
+
+@strawberry.input
+class OutcomeInput:
+    decision_id: strawberry.ID
+    accepted: bool
+    revenue: float | None = None
+    idempotency_key: str | None = None
+
+    def to_report(self) -> values.OutcomeReport:
+        try:
+            decision_id = int(self.decision_id)
+        except ValueError:
+            raise InvalidInput("decisionId", f"not a decision id: {self.decision_id!r}") from None
+        return values.OutcomeReport(decision_id, self.accepted, self.revenue, self.idempotency_key)

@@ -1,0 +1,90 @@
+"""The raw facts behind a customer's offer features, for many customers in one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Alert, Customer, CustomerMetrics, CustomerReason, CustomerScores
+from db.models.alert import ACTIVE_WHERE
+
+_ACTIVE_STATUSES = ("OPEN", "ACTIONED")
+assert all(status in ACTIVE_WHERE for status in _ACTIVE_STATUSES)
+
+
+def _query(*, alerts: bool, churn_reason: bool) -> Any:
+    columns: list[Any] = [
+        Customer.id,
+        Customer.external_id,
+        Customer.stage,
+        Customer.acquisition_channel,
+        Customer.attributes,
+        Customer.created_at,
+        CustomerScores.value_tier,
+        CustomerScores.recency,
+        CustomerScores.frequency,
+        CustomerScores.monetary,
+        CustomerMetrics.last_purchase_at,
+    ]
+    # The correlated counts cost a probe per customer: only decision points that use them pay.
+    if alerts:
+        columns.append(
+            select(func.count(Alert.id))
+            .where(Alert.customer_id == Customer.id, Alert.status.in_(_ACTIVE_STATUSES))
+            .scalar_subquery()
+            .label("open_alerts")
+        )
+    if churn_reason:
+        columns.append(
+            select(CustomerReason.code)
+            .where(CustomerReason.customer_id == Customer.id, CustomerReason.kind == "CHURN")
+            .order_by(CustomerReason.at.desc(), CustomerReason.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("churn_reason")
+        )
+    return (
+        select(*columns)
+        .outerjoin(CustomerScores, CustomerScores.customer_id == Customer.id)
+        .outerjoin(CustomerMetrics, CustomerMetrics.customer_id == Customer.id)
+    )
+
+
+async def facts_by_external_ids(
+    session: AsyncSession, external_ids: Sequence[str], *, alerts: bool, churn_reason: bool
+) -> list[Row[Any]]:
+    query = _query(alerts=alerts, churn_reason=churn_reason).where(
+        Customer.external_id.in_(list(external_ids)), Customer.erased_at.is_(None)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def facts_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, alerts: bool, churn_reason: bool
+) -> list[Row[Any]]:
+    query = _query(alerts=alerts, churn_reason=churn_reason).where(Customer.id.in_(list(ids)))
+    return list((await session.execute(query)).all())
+
+
+async def sample(session: AsyncSession, size: int, *, alerts: bool, churn_reason: bool) -> list[Row[Any]]:
+    """The newest ``size`` customers: a deterministic sample to fit feature encoders on."""
+    query = _query(alerts=alerts, churn_reason=churn_reason).where(Customer.erased_at.is_(None))
+    return list((await session.execute(query.order_by(Customer.id.desc()).limit(size))).all())
+
+
+async def segment_members(session: AsyncSession, segment_key: str, after_id: int, limit: int) -> list[Row[Any]]:
+    """(customer id, externalId) of a segment's members after ``after_id``, in id order."""
+    from db.models import Segment, SegmentMember
+
+    query = (
+        select(Customer.id, Customer.external_id)
+        .join(SegmentMember, SegmentMember.customer_id == Customer.id)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(Segment.key == segment_key, Customer.id > after_id, Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).all())

@@ -1,0 +1,127 @@
+"""Queries over levers, decision points and the decision log. They never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import dialect_name, insert_for
+from db.models import Decision, DecisionPoint, Lever, Outcome
+
+DECISION_ROW = tuple(Decision.__table__.c)
+
+
+async def all_levers(session: AsyncSession) -> list[Lever]:
+    return list((await session.scalars(select(Lever).order_by(Lever.key))).all())
+
+
+async def levers_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[Lever]:
+    return list((await session.scalars(select(Lever).where(Lever.key.in_(list(keys))))).all())
+
+
+async def upsert_lever(session: AsyncSession, row: dict[str, Any], now: datetime) -> Lever:
+    changes = {k: v for k, v in row.items() if k != "key"}
+    statement = insert_for(session, Lever).values(**row, created_at=now, updated_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["key"], set_={**changes, "updated_at": now})
+    await session.execute(statement)
+    lever = await session.scalar(select(Lever).where(Lever.key == row["key"]).execution_options(populate_existing=True))
+    assert lever is not None
+    return lever
+
+
+async def decision_point(session: AsyncSession, key: str, *, lock: bool = False) -> DecisionPoint | None:
+    query = select(DecisionPoint).where(DecisionPoint.key == key)
+    if lock:
+        query = _locked(session, query)
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def decision_point_by_id(session: AsyncSession, point_id: int) -> DecisionPoint | None:
+    return await session.get(DecisionPoint, point_id)
+
+
+async def all_decision_points(session: AsyncSession) -> list[DecisionPoint]:
+    return list((await session.scalars(select(DecisionPoint).order_by(DecisionPoint.key))).all())
+
+
+async def versions(session: AsyncSession) -> list[Row[Any]]:
+    """(id, key, version, updated_at) of every decision point: what the model registry polls."""
+    query = select(DecisionPoint.id, DecisionPoint.key, DecisionPoint.version, DecisionPoint.updated_at)
+    return list((await session.execute(query)).all())
+
+
+async def lock_decision_points(session: AsyncSession, point_ids: Sequence[int]) -> None:
+    """Serialise outcome writers per decision point, so outcome ids commit in id order.
+
+    The learners tail ``outcomes WHERE id > last``: if a smaller id could commit after a larger
+    one had been read, it would be skipped forever. PostgreSQL takes FOR NO KEY UPDATE (it does not
+    conflict with the KEY SHARE that decision inserts take through their foreign key, so deciding
+    never waits on outcomes); SQLite already serialises writers on its database lock, and ids are
+    assigned under it.
+    """
+    if dialect_name(session) != "postgresql" or not point_ids:
+        return
+    query = select(DecisionPoint.id).where(DecisionPoint.id.in_(sorted(set(point_ids)))).order_by(DecisionPoint.id)
+    await session.execute(query.with_for_update(key_share=True))
+
+
+def _locked(session: AsyncSession, query: Any) -> Any:
+    return query.with_for_update(key_share=True) if dialect_name(session) == "postgresql" else query
+
+
+async def insert_decisions(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Core bulk insert; returns {customer_id: decision id} for the rows written. A row whose
+    (decision point, request id) is already stored is skipped, not an error."""
+    if not rows:
+        return {}
+    table = Decision.__table__
+    statement = (
+        insert_for(session, Decision)
+        .on_conflict_do_nothing(index_elements=["decision_point_id", "request_id"])
+        .returning(table.c.customer_id, table.c.id)
+    )
+    result = await session.execute(statement, rows)
+    return {customer_id: decision_id for customer_id, decision_id in result.all()}
+
+
+async def decisions_by_request(session: AsyncSession, point_id: int, request_ids: Sequence[str]) -> list[Row[Any]]:
+    query = select(*DECISION_ROW).where(
+        Decision.decision_point_id == point_id, Decision.request_id.in_(list(request_ids))
+    )
+    return list((await session.execute(query)).all())
+
+
+async def decisions_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
+    query = select(*DECISION_ROW).where(Decision.id.in_(list(ids))).order_by(Decision.id)
+    return list((await session.execute(query)).all())
+
+
+async def decisions_of_customers(session: AsyncSession, customer_ids: Sequence[int], limit: int) -> list[Row[Any]]:
+    """The ``limit`` newest decisions per customer (contact history), in one windowed statement."""
+    rank = func.row_number().over(partition_by=Decision.customer_id, order_by=Decision.id.desc()).label("rank")
+    inner = select(*DECISION_ROW, rank).where(Decision.customer_id.in_(list(customer_ids))).subquery()
+    query = select(*[inner.c[c.name] for c in DECISION_ROW]).where(inner.c.rank <= limit)
+    return list((await session.execute(query.order_by(inner.c.customer_id, inner.c.id.desc()))).all())
+
+
+async def activate(session: AsyncSession, decision_id: int, now: datetime, window_ends_at: datetime) -> None:
+    """Activate once: a second activation keeps the first time and window."""
+    await session.execute(
+        update(Decision)
+        .where(Decision.id == decision_id, Decision.activated_at.is_(None))
+        .values(activated_at=now, window_ends_at=window_ends_at)
+    )
+
+
+async def point_keys(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    query = select(DecisionPoint.id, DecisionPoint.key).where(DecisionPoint.id.in_(list(set(ids))))
+    return {i: k for i, k in (await session.execute(query)).all()}
+
+
+async def outcome_exists_for(session: AsyncSession, decision_ids: Sequence[int]) -> set[int]:
+    query = select(Outcome.decision_id).where(Outcome.decision_id.in_(list(decision_ids)))
+    return set((await session.scalars(query)).all())

@@ -1,0 +1,298 @@
+"""Deciding: one customer (``decide``) or many (``decide_batch``, one engine call per chunk)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories import offer_features as feature_repo
+from db.repositories import offers as repo
+from engine import InvalidContext as EngineInvalidContext
+from services.domain import ItemError
+from services.errors import CustomerNotFound, InvalidInput
+from services.offers import features, mapping
+from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
+from services.offers.registry import ModelRegistry, Served
+from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
+
+CHUNK = 1000
+MAX_BATCH = 10_000
+REQUEST_ID_MAX = 128
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Decisions:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        registry: ModelRegistry,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._sessions = sessionmaker
+        self.registry = registry
+        self.clock = clock
+
+    async def decide(self, request: DecideRequest) -> Decision:
+        """Choose a lever for one customer and log the decision with its propensity (> 0).
+
+        The same ``request_id`` at the same decision point returns the stored decision and writes
+        nothing, also when two such requests race (the unique index decides, the loser re-reads).
+        """
+        _check_request_id(request.request_id)
+        context = features.check_context(request.context)
+        async with self._sessions() as session:
+            point, active = await self._point(session, request.decision_point)
+            if request.request_id is not None:
+                stored = await repo.decisions_by_request(session, point.id, [request.request_id])
+                if stored:
+                    return await self._replayed(session, stored[0], point, request.external_id)
+            facts = await feature_repo.facts_by_external_ids(
+                session, [request.external_id], **features.needs(point.features)
+            )
+        if not facts:
+            raise CustomerNotFound(external_id=request.external_id)
+        served = await self.registry.serving(point)
+        eligible = _eligible(point, active, request.candidates)
+        now = self.clock()
+        try:
+            rows = self._choose(served, facts, [context], eligible, request, now)
+        except EngineInvalidContext as exc:
+            raise InvalidContext(exc.key, exc.reason) from None
+        rows[0].pop("_external_id")
+        async with self._sessions.begin() as session:
+            written = await repo.insert_decisions(session, rows)
+            found = await repo.decisions_by_ids(session, list(written.values()))
+            if not found:  # lost a race on the same request id: the winner's decision stands
+                found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
+                return await self._replayed(session, found[0], point, request.external_id)
+        return mapping.decision(found[0], point.key)
+
+    async def decide_batch(self, request: BatchRequest) -> BatchDecisions:
+        """Decide for up to 10,000 customers: one feature query, one engine call and one bulk
+        insert per chunk of 1,000. Unknown or repeated externalIds are reported by index."""
+        if len(request.external_ids) > MAX_BATCH:
+            raise InvalidInput("externalIds", f"at most {MAX_BATCH:,} per call, got {len(request.external_ids):,}")
+        decisions: list[Decision] = []
+        errors: list[ItemError] = []
+        seen: dict[str, int] = {}
+        unique: list[tuple[int, str]] = []
+        for index, external_id in enumerate(request.external_ids):
+            if external_id in seen:
+                errors.append(ItemError(index, "externalIds", f"repeats item {seen[external_id]} in this call"))
+            else:
+                seen[external_id] = index
+                unique.append((index, external_id))
+        async for chunk, chunk_errors in self._chunks(request, unique):
+            decisions.extend(chunk)
+            errors.extend(chunk_errors)
+        return BatchDecisions(tuple(decisions), tuple(sorted(errors, key=lambda e: e.index or 0)))
+
+    async def decide_segment(
+        self, point_key: str, segment_key: str, *, context: dict[str, Any] | None = None, activate: bool = True
+    ) -> AsyncIterator[list[Decision]]:
+        """Decide for every member of a segment, a chunk at a time (for exports)."""
+        after = 0
+        while True:
+            async with self._sessions() as session:
+                members = await feature_repo.segment_members(session, segment_key, after, CHUNK)
+            if not members:
+                return
+            after = members[-1][0]
+            request = BatchRequest(point_key, tuple(ext for _, ext in members), context=context, activate=activate)
+            async for chunk, _ in self._chunks(request, list(enumerate(request.external_ids))):
+                yield chunk
+
+    async def get(self, decision_id: int) -> Decision:
+        async with self._sessions() as session:
+            found = await repo.decisions_by_ids(session, [decision_id])
+            if not found:
+                raise UnknownDecision(decision_id)
+            keys = await repo.point_keys(session, [found[0].decision_point_id])
+        return mapping.decision(found[0], keys[found[0].decision_point_id])
+
+    async def of_customers(self, customer_ids: Sequence[int], limit: int) -> dict[int, list[Decision]]:
+        """Each customer's ``limit`` newest decisions (the contact history), newest first."""
+        async with self._sessions() as session:
+            rows = await repo.decisions_of_customers(session, customer_ids, limit)
+            keys = await repo.point_keys(session, [r.decision_point_id for r in rows]) if rows else {}
+        found: dict[int, list[Decision]] = {}
+        for row in rows:
+            found.setdefault(row.customer_id, []).append(mapping.decision(row, keys[row.decision_point_id]))
+        return found
+
+    async def activate(self, decision_id: int) -> Decision:
+        """Start the reward window of a decision made with deferred activation (idempotent)."""
+        now = self.clock()
+        async with self._sessions.begin() as session:
+            found = await repo.decisions_by_ids(session, [decision_id])
+            if not found:
+                raise UnknownDecision(decision_id)
+            row = await repo.decision_point_by_id(session, found[0].decision_point_id)
+            assert row is not None
+            point = mapping.decision_point(row)
+            await repo.activate(session, decision_id, now, now + timedelta(hours=point.reward_window_hours))
+            found = await repo.decisions_by_ids(session, [decision_id])
+        return mapping.decision(found[0], point.key)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _point(self, session: AsyncSession, key: str) -> tuple[DecisionPoint, set[str]]:
+        row = await repo.decision_point(session, key)
+        if row is None:
+            raise UnknownDecisionPoint(key)
+        point = mapping.decision_point(row)
+        active = {lever.key for lever in await repo.levers_by_keys(session, point.levers) if lever.active}
+        return point, active
+
+    async def _replayed(self, session: AsyncSession, row: Any, point: DecisionPoint, external_id: str) -> Decision:
+        facts = await feature_repo.facts_by_ids(session, [row.customer_id], alerts=False, churn_reason=False)
+        if not facts or facts[0].external_id != external_id:
+            raise InvalidInput("requestId", "already used at this decision point for another customer")
+        return mapping.decision(row, point.key)
+
+    async def _chunks(
+        self, request: BatchRequest, items: list[tuple[int, str]]
+    ) -> AsyncIterator[tuple[list[Decision], list[ItemError]]]:
+        _check_request_id(request.request_id)
+        context = features.check_context(request.context)
+        async with self._sessions() as session:
+            point, active = await self._point(session, request.decision_point)
+        eligible = _eligible(point, active, request.candidates)
+        served = await self.registry.serving(point)
+        for start in range(0, len(items), CHUNK):
+            part = items[start : start + CHUNK]
+            errors: list[ItemError] = []
+            request_ids = {ext: f"{request.request_id}/{ext}" for _, ext in part} if request.request_id else {}
+            async with self._sessions() as session:
+                facts = await feature_repo.facts_by_external_ids(
+                    session, [ext for _, ext in part], **features.needs(point.features)
+                )
+                stored = await repo.decisions_by_request(session, point.id, list(request_ids.values())) if request_ids else []
+            by_ext = {f.external_id: f for f in facts}
+            replayed = {row.request_id: row for row in stored}
+            todo = []
+            for index, ext in part:
+                if ext not in by_ext:
+                    errors.append(ItemError(index, "externalIds", f"no customer with externalId {ext!r}"))
+                elif request_ids.get(ext) not in replayed:
+                    todo.append((index, by_ext[ext]))
+            rows, bad = self._choose_rows(served, todo, context, eligible, request, request_ids)
+            errors.extend(bad)
+            async with self._sessions.begin() as session:
+                written = await repo.insert_decisions(session, rows)
+                ids = list(written.values()) + [row.id for row in replayed.values()]
+                lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
+                found = await repo.decisions_by_ids(session, ids)
+                if lost:
+                    found.extend(await repo.decisions_by_request(session, point.id, lost))
+            by_customer = {row.customer_id: mapping.decision(row, point.key) for row in found}
+            ordered = [by_customer[by_ext[ext].id] for _, ext in part if ext in by_ext and by_ext[ext].id in by_customer]
+            yield ordered, errors
+
+    def _choose_rows(
+        self,
+        served: Served,
+        todo: list[tuple[int, Any]],
+        context: dict[str, Any],
+        eligible: list[str],
+        request: BatchRequest,
+        request_ids: dict[str, str],
+    ) -> tuple[list[dict[str, Any]], list[ItemError]]:
+        errors: list[ItemError] = []
+        now = self.clock()
+        decide = DecideRequest(request.decision_point, "", None, request.context, request.candidates, request.activate)
+        try:
+            rows = self._choose(served, [f for _, f in todo], [context] * len(todo), eligible, decide, now)
+        except EngineInvalidContext as exc:
+            if exc.key.startswith("context."):
+                raise InvalidContext(exc.key, exc.reason) from None
+            # A stored attribute of some customer does not fit: find and report just those.
+            kept = []
+            encoder = served.learner.model.encoder
+            for index, fact in todo:
+                try:
+                    encoder.encode(features.profile_row(fact, served.point.features, now))
+                    kept.append((index, fact))
+                except EngineInvalidContext as item:
+                    errors.append(ItemError(index, item.key, item.reason))
+            rows = self._choose(served, [f for _, f in kept], [context] * len(kept), eligible, decide, now)
+        for row in rows:
+            ext = row.pop("_external_id")
+            row["request_id"] = request_ids.get(ext)
+        return rows, errors
+
+    def _choose(
+        self,
+        served: Served,
+        facts: Sequence[Any],
+        contexts: Sequence[dict[str, Any]],
+        eligible: list[str],
+        request: DecideRequest,
+        now: datetime,
+    ) -> list[dict[str, Any]]:
+        if not facts:
+            return []
+        point, model = served.point, served.learner.model  # one model reference for the whole call
+        inputs = [{**features.profile_row(f, point.features, now), **c} for f, c in zip(facts, contexts)]
+        encoded = model.encoder.encode_many(inputs)
+        levers = model.levers
+        mask = np.broadcast_to(np.array([lever in eligible for lever in levers]), (len(facts), len(levers)))
+        batch = model.decide_features(encoded, np.ascontiguousarray(mask), served.rng)
+        estimates = model.policy.point_estimates(encoded)
+        window = timedelta(hours=point.reward_window_hours)
+        activated = now if request.activate else None
+        ends = now + window if request.activate else None
+        candidate_index = [j for j, lever in enumerate(levers) if lever in eligible]
+        raw_context = dict(request.context or {})
+        rows = []
+        for i, fact in enumerate(facts):
+            rows.append(
+                {
+                    "_external_id": fact.external_id,
+                    "decision_point_id": point.id,
+                    "customer_id": fact.id,
+                    "request_id": request.request_id,
+                    "lever_key": levers[int(batch.chosen[i])],
+                    "propensity": float(batch.propensity[i]),
+                    "expected_reward": float(batch.expected_reward[i]),
+                    "candidates": [levers[j] for j in candidate_index],
+                    "features": encoded[i].tolist(),
+                    "context": raw_context,
+                    "explanation": {
+                        "estimates": [
+                            {
+                                "lever": levers[j],
+                                "estimatedReward": float(estimates[i, j]),
+                                "score": float(batch.scores[i, j]),
+                            }
+                            for j in candidate_index
+                        ],
+                        "inputs": {k: v for k, v in inputs[i].items() if k in point.features},
+                    },
+                    "config_version": point.version,
+                    "model_version": model.outcomes_applied,
+                    "created_at": now,
+                    "activated_at": activated,
+                    "window_ends_at": ends,
+                }
+            )
+        return rows
+
+
+def _eligible(point: DecisionPoint, active: set[str], candidates: tuple[str, ...] | None) -> list[str]:
+    eligible = [lever for lever in point.levers if lever in active and (candidates is None or lever in candidates)]
+    if not eligible:
+        raise NoEligibleLever(point.key, tuple(candidates) if candidates is not None else point.levers)
+    return eligible
+
+
+def _check_request_id(request_id: str | None) -> None:
+    if request_id is not None and not 1 <= len(request_id) <= REQUEST_ID_MAX:
+        raise InvalidInput("requestId", f"must be 1-{REQUEST_ID_MAX} characters")
