@@ -6,12 +6,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
+from api.limits import QueryLimits
 from api.masking import MaskUnexpectedErrors
 from api.mutations import Mutation
 from api.offer_mutations import OfferMutation
@@ -19,6 +20,9 @@ from api.offer_queries import OfferQuery
 from api.queries import Query
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
+
+
+DEFAULT_LIMITS = QueryLimits()
 
 
 class CicloSchema(strawberry.Schema):
@@ -32,13 +36,17 @@ class CicloSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, validation_cache_size: int = 1024) -> CicloSchema:
+def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | None = DEFAULT_LIMITS) -> CicloSchema:
+    """The schema with its parse and validation caches, and the query limits (None: no limits)."""
     results = ValidationResults(validation_cache_size)
+    rules = limits.rules() if limits else ()
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=validation_cache_size),
-        lambda: CachedValidation(results),
+        lambda: CachedValidation(results, rules),
         MaskUnexpectedErrors,
     ]
+    if limits:
+        extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
         query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
         mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from threading import Lock
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -43,8 +43,9 @@ class ValidationResults:
 
 
 class CachedValidation(SchemaExtension):
-    def __init__(self, results: ValidationResults) -> None:
+    def __init__(self, results: ValidationResults, extra_rules: tuple[type[ASTValidationRule], ...] = ()) -> None:
         self.results = results
+        self.extra_rules = extra_rules
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -53,7 +54,9 @@ class CachedValidation(SchemaExtension):
         if errors is None:
             assert context.graphql_document is not None
             errors = validate_document(
-                context.schema._schema, context.graphql_document, context.validation_rules
+                context.schema._schema,
+                context.graphql_document,
+                (*context.validation_rules, *self.extra_rules),
             )
             self.results.put(query, errors)
         context.pre_execution_errors = errors
