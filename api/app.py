@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine = make_engine(settings.database_url, pool_size=settings.pool_size)
         if settings.migrate:
             await migrate.upgrade(engine)
-        services = Services.build(engine)
+        # The pid seeds this worker's offer random streams: two workers never share one.
+        services = Services.build(engine, worker=os.getpid())
         if settings.demo:
             from services.demo import load_demo_if_empty
 
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         checkpointer = WalCheckpointer(engine)
         checkpointer.start()
+        services.offers.start()
         lifecycle = LifecycleRuntime(services, settings.database_url)
         await lifecycle.start()
         # Everything built at startup lives for the whole process: keep it out of the
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api import offer_cli
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("CICLO_WORKERS", "1")))
     _database_option(serve)
     serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
+    serve.add_argument("--config", type=Path, help="levers and decision points to configure at start (TOML)")
     serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
     serve.set_defaults(handler=_serve)
 
@@ -62,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     _database_option(sweep)
     sweep.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "sweep")))
 
+    offer_cli.add_commands(commands, _database_option)
+
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
     export.set_defaults(handler=_export_schema)
@@ -86,6 +90,11 @@ def _serve(args: argparse.Namespace) -> int:
     asyncio.run(_upgrade(args.database_url))
     if args.demo:
         asyncio.run(_demo_if_empty(args.database_url))
+    from services.offers.config_file import DEMO
+
+    for config in [DEMO] * args.demo + [args.config] * (args.config is not None):
+        if asyncio.run(offer_cli.configure_from_file(args.database_url, config)):
+            return 2
     os.environ["CICLO_DATABASE_URL"] = args.database_url
     os.environ["CICLO_MIGRATE"] = "0"
     os.environ["CICLO_DEMO"] = "0"

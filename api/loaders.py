@@ -12,7 +12,7 @@ from services import domain
 from services.container import Services
 from services.lifecycle.reasons import Reason
 from services.lifecycle.values import Alert, Standing
-from services.offers.values import Decision, Outcome
+from services.offers.values import Decision, Lever, Outcome
 
 
 K = TypeVar("K", bound=Hashable)
@@ -56,6 +56,7 @@ class Loaders:
     churn_reason: DataLoader[int, Reason | None]
     referral_counts: DataLoader[int, tuple[int, int]]
     decision_outcome: DataLoader[int, Outcome | None]
+    lever: DataLoader[str, Lever | None]
     customer_decisions: DataLoader[tuple[int, int], list[Decision]]
 
     @classmethod
@@ -106,6 +107,10 @@ class Loaders:
             found = await services.offers.outcomes.of_decisions(ids)
             return [found.get(i) for i in ids]
 
+        async def levers(keys: Sequence[str]) -> list[Lever | None]:
+            found = await services.offers.catalog.levers_by_keys(list(keys))
+            return [found.get(k) for k in keys]
+
         async def customer_decisions(keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:
             # Keys are (customer id, how many), like latest_events.
             by_size: dict[int, list[int]] = {}
@@ -125,5 +130,6 @@ class Loaders:
             churn_reason=DataLoader(churn_reason),
             referral_counts=DataLoader(referral_counts),
             decision_outcome=DataLoader(decision_outcome),
+            lever=DataLoader(levers),
             customer_decisions=DataLoader(customer_decisions),
         )

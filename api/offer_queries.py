@@ -7,7 +7,8 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
-from api.types.offers import Decision, DecisionPoint, Lever, LeverStats, LeverStatsReport, LeverStatsResult, map_error
+from api.types.offers import Decision, DecisionPoint, Lever, LeverStats
+from services.errors import InvalidInput
 from services.offers.errors import UnknownDecision, UnknownDecisionPoint
 
 
@@ -28,10 +29,11 @@ class OfferQuery:
         except (ValueError, UnknownDecision):
             return None
 
-    @strawberry.field(description="Per lever: activated decisions, outcomes, acceptance, revenue and reward.")
-    async def lever_stats(self, info: Info, decision_point: str, since: datetime | None = None) -> LeverStatsResult:
+    @strawberry.field(description="Per lever of a decision point: decisions, activated, outcomes, accepted, accept rate, revenue. An unknown decision point is an error naming it.")
+    async def lever_stats(self, info: Info, decision_point: str, since: datetime | None = None) -> list[LeverStats]:
         try:
             stats = await info.context.services.offers.outcomes.lever_stats(decision_point, since)
         except UnknownDecisionPoint as exc:
-            return map_error(exc)
-        return LeverStatsReport(decision_point=decision_point, levers=[LeverStats.from_domain(s) for s in stats])
+            # graphql-core reports the message, which names the key, under the field's path
+            raise InvalidInput("decisionPoint", exc.message) from None
+        return [LeverStats.from_domain(s) for s in stats]

@@ -13,7 +13,7 @@ from api.context import Info
 from api.loaders import now_or_later
 from api.types.customer import Customer
 from api.types.pagination import Edge, PageInfo
-from api.types.results import CustomerNotFound, InvalidInput, ItemError
+from api.types.results import CustomerNotFound, InvalidInput, ItemError, SegmentNotFound
 from services import errors as service_errors
 from services.offers import errors, values
 
@@ -21,14 +21,13 @@ from services.offers import errors, values
 @strawberry.enum(description="What kind of offer or action a lever is.")
 class LeverKind(Enum):
     DISCOUNT = "DISCOUNT"
-    SHIPPING = "SHIPPING"
-    LOYALTY = "LOYALTY"
-    SERVICE = "SERVICE"
-    CONTACT = "CONTACT"
+    FREE_SHIPPING = "FREE_SHIPPING"
+    LOYALTY_POINTS = "LOYALTY_POINTS"
+    PREMIUM_SUPPORT = "PREMIUM_SUPPORT"
     BUNDLE = "BUNDLE"
-    CREDIT = "CREDIT"
+    PERSONAL_CALL = "PERSONAL_CALL"
     NO_ACTION = "NO_ACTION"
-    OTHER = "OTHER"
+    CUSTOM = "CUSTOM"
 
 
 @strawberry.enum(description="How a decision point explores: contextual (LIN_TS, LIN_UCB) or not.")
@@ -172,11 +171,11 @@ class Decision:
     id: strawberry.ID
     decision_point: str
     request_id: str | None
-    lever: str
+    lever_key: str
     propensity: float = strawberry.field(description="Probability the policy had of choosing this lever, in (0, 1].")
     expected_reward: float
     candidates: list[str]
-    config_version: int
+    policy_version: int = strawberry.field(description="The decision point's configuration version (policy, features, reward).")
     model_version: int = strawberry.field(description="Outcomes the serving model had learned.")
     created_at: datetime
     activated_at: datetime | None
@@ -186,9 +185,9 @@ class Decision:
     def from_domain(cls, decision: values.Decision) -> Decision:
         return cls(
             _decision=decision, id=strawberry.ID(str(decision.id)), decision_point=decision.decision_point,
-            request_id=decision.request_id, lever=decision.lever, propensity=decision.propensity,
+            request_id=decision.request_id, lever_key=decision.lever, propensity=decision.propensity,
             expected_reward=decision.expected_reward, candidates=list(decision.candidates),
-            config_version=decision.config_version, model_version=decision.model_version,
+            policy_version=decision.config_version, model_version=decision.model_version,
             created_at=decision.created_at, activated_at=decision.activated_at,
             window_ends_at=decision.window_ends_at,
         )
@@ -200,6 +199,10 @@ class Decision:
             candidates=[CandidateEstimate(lever=e.lever, estimated_reward=e.estimated_reward, score=e.score) for e in d.estimates],
             features=[FeatureValue(name=name, value=value) for name, value in d.inputs.items()],
         )
+
+    @strawberry.field(description="The lever served.")
+    def lever(self, info: Info) -> Lever:
+        return now_or_later(info.context.loaders.lever, self._decision.lever, Lever.from_domain)
 
     @strawberry.field
     def customer(self, info: Info) -> Customer | None:
@@ -241,11 +244,12 @@ class RecordOutcomesPayload:
 
 @strawberry.type
 class LeverStats:
-    lever: str
-    decisions: int = strawberry.field(description="Activated decisions that served this lever.")
-    outcomes: int
+    lever_key: str
+    decisions: int = strawberry.field(description="Decisions that served this lever, activated or not.")
+    activated: int
+    outcomes: int = strawberry.field(description="Of activated decisions (reported, late or default).")
     accepted: int
-    acceptance_rate: float | None
+    accept_rate: float | None
     revenue: float
     reward: float
     mean_reward: float | None
@@ -255,16 +259,14 @@ class LeverStats:
     @classmethod
     def from_domain(cls, stats: values.LeverStats) -> LeverStats:
         return cls(
-            lever=stats.lever, decisions=stats.decisions, outcomes=stats.outcomes, accepted=stats.accepted,
-            acceptance_rate=stats.acceptance_rate, revenue=stats.revenue, reward=stats.reward,
+            lever_key=stats.lever, decisions=stats.decisions, activated=stats.activated, outcomes=stats.outcomes,
+            accepted=stats.accepted, accept_rate=stats.acceptance_rate, revenue=stats.revenue, reward=stats.reward,
             mean_reward=stats.mean_reward, late_outcomes=stats.late, default_outcomes=stats.defaulted,
         )
 
-
-@strawberry.type
-class LeverStatsReport:
-    decision_point: str
-    levers: list[LeverStats]
+    @strawberry.field
+    def lever(self, info: Info) -> Lever:
+        return now_or_later(info.context.loaders.lever, self.lever_key, Lever.from_domain)
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -337,7 +339,7 @@ DecideResult = Annotated[
     strawberry.union("DecideResult"),
 ]
 DecideBatchResult = Annotated[
-    DecisionBatch | UnknownDecisionPoint | NoEligibleLever | InvalidContext | InvalidInput,
+    DecisionBatch | UnknownDecisionPoint | SegmentNotFound | NoEligibleLever | InvalidContext | InvalidInput,
     strawberry.union("DecideBatchResult"),
 ]
 ActivateDecisionResult = Annotated[Decision | UnknownDecision, strawberry.union("ActivateDecisionResult")]
@@ -346,7 +348,6 @@ RecordOutcomeResult = Annotated[
     strawberry.union("RecordOutcomeResult"),
 ]
 RecordOutcomesResult = Annotated[RecordOutcomesPayload | InvalidInput, strawberry.union("RecordOutcomesResult")]
-LeverStatsResult = Annotated[LeverStatsReport | UnknownDecisionPoint, strawberry.union("LeverStatsResult")]
 
 
 def map_error(error: Exception) -> Any:
@@ -365,5 +366,6 @@ _ERRORS: tuple[tuple[type[Exception], Any], ...] = (
     (errors.DecisionNotActive, DecisionNotActive),
     (errors.OutcomeConflict, OutcomeConflict),
     (service_errors.CustomerNotFound, CustomerNotFound),
+    (service_errors.SegmentNotFound, SegmentNotFound),
     (service_errors.InvalidInput, InvalidInput),
 )

@@ -14,7 +14,7 @@ from services.offers import values
 class LeverInput:
     key: str
     name: str
-    kind: LeverKind = LeverKind.OTHER
+    kind: LeverKind = LeverKind.CUSTOM
     discount_percent: float = strawberry.field(default=0.0, description="0-100, given away on acceptance.")
     unit_cost: float = strawberry.field(default=0.0, description="Cost of an accepted offer.")
     cost_percent_of_value: float = strawberry.field(default=0.0, description="0-100 of revenue, cost of an accepted offer.")
@@ -87,37 +87,48 @@ def _context(value: object) -> dict[str, object] | None:
     return value
 
 
-@strawberry.input
+@strawberry.input(description="Name the customer by customerId or externalId.")
 class DecideInput:
     decision_point: str
-    external_id: str
-    request_id: str | None = strawberry.field(default=None, description="Replaying it returns the same decision.")
+    customer_id: strawberry.ID | None = None
+    external_id: str | None = None
     context: JSON | None = None
     candidates: list[str] | None = strawberry.field(default=None, description="Restrict the choice to these levers.")
-    activate: bool = strawberry.field(default=True, description="False defers activation (see activateDecision).")
+    defer_activation: bool = strawberry.field(default=False, description="Not shown yet: call activateDecision when it is.")
+    request_id: str | None = strawberry.field(default=None, description="Replaying it returns the same decision.")
 
     def to_request(self) -> values.DecideRequest:
+        customer_id = None
+        if self.customer_id is not None:
+            try:
+                customer_id = int(self.customer_id)
+            except ValueError:
+                raise InvalidInput("customerId", f"not a customer id: {self.customer_id!r}") from None
         return values.DecideRequest(
             decision_point=self.decision_point, external_id=self.external_id, request_id=self.request_id,
             context=_context(self.context), candidates=tuple(self.candidates) if self.candidates is not None else None,
-            activate=self.activate,
+            activate=not self.defer_activation, customer_id=customer_id,
         )
 
 
-@strawberry.input
+@strawberry.input(description="Name the customers by externalIds or by segmentKey (first `limit` members by id).")
 class DecideBatchInput:
     decision_point: str
-    external_ids: list[str]
-    request_id: str | None = strawberry.field(default=None, description="Per customer it becomes `<requestId>/<externalId>`.")
+    external_ids: list[str] | None = None
+    segment_key: str | None = None
+    limit: int | None = strawberry.field(default=None, description="With segmentKey; at most 10,000 (the default).")
     context: JSON | None = None
     candidates: list[str] | None = None
-    activate: bool = True
+    defer_activation: bool = False
+    request_id: str | None = strawberry.field(default=None, description="Per customer it becomes `<requestId>/<externalId>`.")
 
     def to_request(self) -> values.BatchRequest:
+        if (self.external_ids is None) == (self.segment_key is None):
+            raise InvalidInput("externalIds", "give exactly one of externalIds and segmentKey")
         return values.BatchRequest(
-            decision_point=self.decision_point, external_ids=tuple(self.external_ids), request_id=self.request_id,
+            decision_point=self.decision_point, external_ids=tuple(self.external_ids or ()), request_id=self.request_id,
             context=_context(self.context), candidates=tuple(self.candidates) if self.candidates is not None else None,
-            activate=self.activate,
+            activate=not self.defer_activation, segment_key=self.segment_key, limit=self.limit,
         )
 
 

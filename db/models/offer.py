@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, BigId, JsonDocument, utcnow
 
-LEVER_KINDS = ("DISCOUNT", "SHIPPING", "LOYALTY", "SERVICE", "CONTACT", "BUNDLE", "CREDIT", "NO_ACTION", "OTHER")
+LEVER_KINDS = ("DISCOUNT", "FREE_SHIPPING", "LOYALTY_POINTS", "PREMIUM_SUPPORT", "BUNDLE", "PERSONAL_CALL", "NO_ACTION", "CUSTOM")
 OUTCOME_SOURCES = ("REPORTED", "DEFAULT")
 
 
@@ -43,7 +43,7 @@ class Lever(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="OTHER")
+    kind: Mapped[str] = mapped_column(String(20), default="CUSTOM")
     discount_percent: Mapped[float] = mapped_column(Float, default=0.0)
     unit_cost: Mapped[float] = mapped_column(Float, default=0.0)
     cost_percent_of_value: Mapped[float] = mapped_column(Float, default=0.0)

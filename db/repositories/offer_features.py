@@ -65,7 +65,9 @@ async def facts_by_external_ids(
 async def facts_by_ids(
     session: AsyncSession, ids: Sequence[int], *, alerts: bool, churn_reason: bool
 ) -> list[Row[Any]]:
-    query = _query(alerts=alerts, churn_reason=churn_reason).where(Customer.id.in_(list(ids)))
+    query = _query(alerts=alerts, churn_reason=churn_reason).where(
+        Customer.id.in_(list(ids)), Customer.erased_at.is_(None)
+    )
     return list((await session.execute(query)).all())
 
 
@@ -88,3 +90,9 @@ async def segment_members(session: AsyncSession, segment_key: str, after_id: int
         .limit(limit)
     )
     return list((await session.execute(query)).all())
+
+
+async def segment_exists(session: AsyncSession, segment_key: str) -> bool:
+    from db.models import Segment
+
+    return await session.scalar(select(Segment.id).where(Segment.key == segment_key)) is not None

@@ -90,8 +90,8 @@ async def expire(session: AsyncSession, point_id: int, default_reward: float, no
 
 
 async def lever_stats(session: AsyncSession, point_id: int, since: datetime | None) -> list[Row[Any]]:
-    """Per lever: activated decisions, outcomes, accepted, revenue, reward, late and default counts."""
-    terms = [Decision.decision_point_id == point_id, Decision.activated_at.is_not(None)]
+    """Per lever: decisions, activated ones, outcomes, accepted, revenue, reward, late and default counts."""
+    terms = [Decision.decision_point_id == point_id]
     if since is not None:
         terms.append(Decision.created_at >= since)
     accepted = case((Outcome.accepted, 1), else_=0)
@@ -99,6 +99,7 @@ async def lever_stats(session: AsyncSession, point_id: int, since: datetime | No
         select(
             Decision.lever_key,
             func.count(Decision.id),
+            func.count(Decision.activated_at),
             func.count(Outcome.id),
             func.coalesce(func.sum(accepted), 0),
             func.coalesce(func.sum(case((Outcome.accepted, Outcome.revenue), else_=0.0)), 0.0),

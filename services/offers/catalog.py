@@ -84,6 +84,10 @@ class Catalog:
         async with self._sessions() as session:
             return [mapping.lever(row) for row in await repo.all_levers(session)]
 
+    async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:
+        async with self._sessions() as session:
+            return {row.key: mapping.lever(row) for row in await repo.levers_by_keys(session, keys)}
+
     async def decision_points(self) -> list[DecisionPoint]:
         async with self._sessions() as session:
             return [mapping.decision_point(row) for row in await repo.all_decision_points(session)]

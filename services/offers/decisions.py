@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from db.repositories import offer_features as feature_repo
 from db.repositories import offers as repo
 from engine import InvalidContext as EngineInvalidContext
 from services.domain import ItemError
-from services.errors import CustomerNotFound, InvalidInput
+from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
 from services.offers import features, mapping
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.registry import ModelRegistry, Served
@@ -47,17 +48,21 @@ class Decisions:
         """
         _check_request_id(request.request_id)
         context = features.check_context(request.context)
+        if (request.customer_id is None) == (request.external_id is None):
+            raise InvalidInput("externalId", "give exactly one of customerId and externalId")
         async with self._sessions() as session:
             point, active = await self._point(session, request.decision_point)
             if request.request_id is not None:
                 stored = await repo.decisions_by_request(session, point.id, [request.request_id])
                 if stored:
-                    return await self._replayed(session, stored[0], point, request.external_id)
-            facts = await feature_repo.facts_by_external_ids(
-                session, [request.external_id], **features.needs(point.features)
-            )
+                    return await self._replayed(session, stored[0], point, request)
+            needs = features.needs(point.features)
+            if request.customer_id is not None:
+                facts = await feature_repo.facts_by_ids(session, [request.customer_id], **needs)
+            else:
+                facts = await feature_repo.facts_by_external_ids(session, [request.external_id or ""], **needs)
         if not facts:
-            raise CustomerNotFound(external_id=request.external_id)
+            raise CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
         served = await self.registry.serving(point)
         eligible = _eligible(point, active, request.candidates)
         now = self.clock()
@@ -71,12 +76,23 @@ class Decisions:
             found = await repo.decisions_by_ids(session, list(written.values()))
             if not found:  # lost a race on the same request id: the winner's decision stands
                 found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
-                return await self._replayed(session, found[0], point, request.external_id)
+                return await self._replayed(session, found[0], point, request)
         return mapping.decision(found[0], point.key)
 
     async def decide_batch(self, request: BatchRequest) -> BatchDecisions:
         """Decide for up to 10,000 customers: one feature query, one engine call and one bulk
         insert per chunk of 1,000. Unknown or repeated externalIds are reported by index."""
+        if request.segment_key is not None:
+            if request.external_ids:
+                raise InvalidInput("segmentKey", "give externalIds or segmentKey, not both")
+            limit = MAX_BATCH if request.limit is None else request.limit
+            if not 1 <= limit <= MAX_BATCH:
+                raise InvalidInput("limit", f"must be between 1 and {MAX_BATCH:,}, got {limit}")
+            async with self._sessions() as session:
+                if not await feature_repo.segment_exists(session, request.segment_key):
+                    raise SegmentNotFound(request.segment_key)
+                members = await feature_repo.segment_members(session, request.segment_key, 0, limit)
+            request = replace(request, external_ids=tuple(ext for _, ext in members), segment_key=None)
         if len(request.external_ids) > MAX_BATCH:
             raise InvalidInput("externalIds", f"at most {MAX_BATCH:,} per call, got {len(request.external_ids):,}")
         decisions: list[Decision] = []
@@ -151,9 +167,13 @@ class Decisions:
         active = {lever.key for lever in await repo.levers_by_keys(session, point.levers) if lever.active}
         return point, active
 
-    async def _replayed(self, session: AsyncSession, row: Any, point: DecisionPoint, external_id: str) -> Decision:
+    async def _replayed(self, session: AsyncSession, row: Any, point: DecisionPoint, request: DecideRequest) -> Decision:
         facts = await feature_repo.facts_by_ids(session, [row.customer_id], alerts=False, churn_reason=False)
-        if not facts or facts[0].external_id != external_id:
+        same = bool(facts) and (
+            facts[0].id == request.customer_id if request.customer_id is not None
+            else facts[0].external_id == request.external_id
+        )
+        if not same:
             raise InvalidInput("requestId", "already used at this decision point for another customer")
         return mapping.decision(row, point.key)
 
@@ -207,7 +227,7 @@ class Decisions:
     ) -> tuple[list[dict[str, Any]], list[ItemError]]:
         errors: list[ItemError] = []
         now = self.clock()
-        decide = DecideRequest(request.decision_point, "", None, request.context, request.candidates, request.activate)
+        decide = DecideRequest(request.decision_point, None, None, request.context, request.candidates, request.activate)
         try:
             rows = self._choose(served, [f for _, f in todo], [context] * len(todo), eligible, decide, now)
         except EngineInvalidContext as exc:

@@ -166,7 +166,9 @@ class Outcomes:
         return {row.decision_id: mapping.outcome(row) for row in rows}
 
     async def lever_stats(self, point_key: str, since: datetime | None = None) -> list[LeverStats]:
-        """Per configured lever (and any lever still in the log): activated decisions and outcomes."""
+        """Per configured lever (and any lever still in the log): decisions, activated, outcomes, revenue.
+
+        Outcomes exist only for activated decisions, so deferred decisions never count in them."""
         async with self._sessions() as session:
             row = await repo.decision_point(session, point_key)
             if row is None:
@@ -178,7 +180,8 @@ class Outcomes:
         for lever in levers:
             r = found.get(lever)
             if r is None:
-                stats.append(LeverStats(lever, 0, 0, 0, 0.0, 0.0, 0, 0))
+                stats.append(LeverStats(lever, 0, 0, 0, 0, 0.0, 0.0, 0, 0))
             else:
-                stats.append(LeverStats(lever, int(r[1]), int(r[2]), int(r[3]), float(r[4]), float(r[5]), int(r[6]), int(r[7])))
+                counts = [int(v) for v in (r[1], r[2], r[3], r[4])]
+                stats.append(LeverStats(lever, *counts, float(r[5]), float(r[6]), int(r[7]), int(r[8])))
         return stats

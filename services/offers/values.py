@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-LEVER_KINDS = ("DISCOUNT", "SHIPPING", "LOYALTY", "SERVICE", "CONTACT", "BUNDLE", "CREDIT", "NO_ACTION", "OTHER")
+LEVER_KINDS = ("DISCOUNT", "FREE_SHIPPING", "LOYALTY_POINTS", "PREMIUM_SUPPORT", "BUNDLE", "PERSONAL_CALL", "NO_ACTION", "CUSTOM")
 REWARDS = ("ACCEPTED", "REVENUE", "NET_VALUE")
 POLICY_KINDS = ("LIN_TS", "LIN_UCB", "EPSILON_GREEDY", "THOMPSON", "SOFTMAX", "RANDOM")
 
@@ -15,7 +15,7 @@ POLICY_KINDS = ("LIN_TS", "LIN_UCB", "EPSILON_GREEDY", "THOMPSON", "SOFTMAX", "R
 class Lever:
     key: str
     name: str
-    kind: str = "OTHER"
+    kind: str = "CUSTOM"
     discount_percent: float = 0.0
     unit_cost: float = 0.0
     cost_percent_of_value: float = 0.0
@@ -33,7 +33,7 @@ class Lever:
 class LeverDraft:
     key: str
     name: str
-    kind: str = "OTHER"
+    kind: str = "CUSTOM"
     discount_percent: float = 0.0
     unit_cost: float = 0.0
     cost_percent_of_value: float = 0.0
@@ -122,12 +122,15 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class DecideRequest:
+    """Names the customer by ``external_id`` or by internal ``customer_id``."""
+
     decision_point: str
-    external_id: str
+    external_id: str | None = None
     request_id: str | None = None
     context: dict[str, Any] | None = None
     candidates: tuple[str, ...] | None = None
     activate: bool = True
+    customer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,7 @@ class OutcomeReport:
 class LeverStats:
     lever: str
     decisions: int
+    activated: int
     outcomes: int
     accepted: int
     revenue: float
@@ -174,11 +178,13 @@ class LeverStats:
 @dataclass(frozen=True, slots=True)
 class BatchRequest:
     decision_point: str
-    external_ids: tuple[str, ...]
+    external_ids: tuple[str, ...] = ()
     request_id: str | None = None
     context: dict[str, Any] | None = None
     candidates: tuple[str, ...] | None = None
     activate: bool = True
+    segment_key: str | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

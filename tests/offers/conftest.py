@@ -12,8 +12,8 @@ from services.offers.values import DecisionPointDraft, LeverDraft, Policy
 
 LEVERS = (
     LeverDraft("DISCOUNT_10", "10% off", "DISCOUNT", discount_percent=10),
-    LeverDraft("FREE_SHIPPING", "Free shipping", "SHIPPING", unit_cost=4),
-    LeverDraft("PERSONAL_CALL", "A call from an agent", "CONTACT", contact_cost=3),
+    LeverDraft("FREE_SHIPPING", "Free shipping", "FREE_SHIPPING", unit_cost=4),
+    LeverDraft("PERSONAL_CALL", "A call from an agent", "PERSONAL_CALL", contact_cost=3),
     LeverDraft("NO_ACTION", "Nothing", "NO_ACTION"),
 )
 

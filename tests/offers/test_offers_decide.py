@@ -15,7 +15,7 @@ DECIDE = """
 mutation($input: DecideInput!) {
   decide(input: $input) {
     __typename
-    ... on Decision { id lever propensity expectedReward candidates requestId configVersion modelVersion activatedAt
+    ... on Decision { id lever { key name kind } propensity expectedReward candidates requestId policyVersion modelVersion activatedAt
       customer { externalId }
       explanation { candidates { lever estimatedReward score } features { name value } } }
     ... on CustomerNotFound { externalId }
@@ -31,9 +31,11 @@ BATCH = """
 mutation($input: DecideBatchInput!) {
   decideBatch(input: $input) {
     __typename
-    ... on DecisionBatch { decisions { totalCount edges { node { id lever propensity customer { externalId } } } }
+    ... on DecisionBatch { decisions { totalCount edges { node { id lever { key } propensity customer { externalId } } } }
                            errors { index field message } }
     ... on UnknownDecisionPoint { key }
+    ... on SegmentNotFound { key }
+    ... on InvalidInput { field }
   }
 }
 """
@@ -55,9 +57,9 @@ async def test_decide_logs_a_decision_with_propensity_and_explanation(gql, confi
     found = await decide(gql, requestId="r-1")
     assert found["__typename"] == "Decision"
     assert 0 < found["propensity"] <= 1
-    assert found["lever"] in found["candidates"]
+    assert found["lever"]["key"] in found["candidates"] and found["lever"]["name"]
     assert found["customer"] == {"externalId": "c-1"}
-    assert found["activatedAt"] is not None and found["modelVersion"] == 0 and found["configVersion"] == 1
+    assert found["activatedAt"] is not None and found["modelVersion"] == 0 and found["policyVersion"] == 1
     assert {c["lever"] for c in found["explanation"]["candidates"]} == set(found["candidates"])
     features = {f["name"]: f["value"] for f in found["explanation"]["features"]}
     assert features == {"attributes.price_sensitive": True, "valueTier": None, "context.channel": "web"}
@@ -100,9 +102,10 @@ async def test_candidates_restrict_the_choice(gql, configure, make_customer) -> 
     await configure()
     for _ in range(5):
         only = await decide(gql, candidates=["FREE_SHIPPING"])
-        assert only["lever"] == "FREE_SHIPPING" and only["propensity"] == 1.0 and only["candidates"] == ["FREE_SHIPPING"]
+        assert only["lever"] == {"key": "FREE_SHIPPING", "name": "Free shipping", "kind": "FREE_SHIPPING"}
+        assert only["propensity"] == 1.0 and only["candidates"] == ["FREE_SHIPPING"]
     two = await decide(gql, candidates=["FREE_SHIPPING", "NO_ACTION", "NOT_A_LEVER"])
-    assert two["lever"] in {"FREE_SHIPPING", "NO_ACTION"} and 0 < two["propensity"] <= 1
+    assert two["lever"]["key"] in {"FREE_SHIPPING", "NO_ACTION"} and 0 < two["propensity"] <= 1
 
 
 async def test_decide_batch_decides_for_each_customer_and_reports_bad_items(gql, configure, make_customer, services) -> None:
@@ -133,3 +136,18 @@ async def test_decide_batch_reports_a_customer_whose_attribute_cannot_be_encoded
     result = await services.offers.decisions.decide_batch(BatchRequest("RETENTION", ("n-1", "n-3", "n-2")))
     assert [d.customer_id for d in result.decisions] and len(result.decisions) == 2
     assert [(e.index, e.field) for e in result.errors] == [(1, "attributes.age")]
+
+
+async def test_decide_by_customer_id_and_batch_by_segment(gql, configure, make_customer, services) -> None:
+    ids = [await make_customer(external_id=f"s-{i}") for i in range(5)]
+    await configure()
+    by_id = await decide(gql, externalId=None, customerId=str(ids[0]), deferActivation=True)
+    assert by_id["customer"] == {"externalId": "s-0"} and by_id["activatedAt"] is None
+    both = await decide(gql, customerId=str(ids[0]))
+    assert both["__typename"] == "InvalidInput"
+    await services.segments.upsert("vip", "VIP", None)
+    await services.segments.change_members("vip", ["s-1", "s-2", "s-4"], add=True)
+    run = (await gql(BATCH, {"input": {"decisionPoint": "RETENTION", "segmentKey": "vip", "limit": 2}}))["decideBatch"]
+    assert [e["node"]["customer"]["externalId"] for e in run["decisions"]["edges"]] == ["s-1", "s-2"]
+    missing = (await gql(BATCH, {"input": {"decisionPoint": "RETENTION", "segmentKey": "nope"}}))["decideBatch"]
+    assert missing == {"__typename": "SegmentNotFound", "key": "nope"}

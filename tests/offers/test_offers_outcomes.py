@@ -30,9 +30,7 @@ mutation($input: OutcomeInput!) {
 STATS = """
 query($key: String!) {
   leverStats(decisionPoint: $key) {
-    __typename
-    ... on LeverStatsReport { levers { lever decisions outcomes accepted acceptanceRate revenue reward lateOutcomes defaultOutcomes } }
-    ... on UnknownDecisionPoint { key }
+    lever { key } decisions activated outcomes accepted acceptRate revenue reward lateOutcomes defaultOutcomes
   }
 }
 """
@@ -86,8 +84,8 @@ async def test_deferred_decision_is_not_learned_nor_counted_until_activated(gql,
     decision = await served(services, activate=False)
     assert decision.activated_at is None
     assert (await record(gql, decision.id))["__typename"] == "DecisionNotActive"
-    stats = (await gql(STATS, {"key": "RETENTION"}))["leverStats"]["levers"]
-    assert sum(s["decisions"] for s in stats) == 0
+    stats = (await gql(STATS, {"key": "RETENTION"}))["leverStats"]
+    assert sum(s["activated"] for s in stats) == 0 and sum(s["decisions"] for s in stats) == 1
     assert await services.offers.sync() == 0
     activated = (await gql('mutation($id: ID!) { activateDecision(id: $id) { ... on Decision { activatedAt windowEndsAt } } }',
                            {"id": str(decision.id)}))["activateDecision"]
@@ -106,7 +104,7 @@ async def test_late_outcome_is_stored_but_never_learned(gql, services, configure
     assert late["late"] is True
     assert await services.offers.sync() == 0
     assert services.offers.registry.loaded(point.id).learner.outcomes_applied == 0
-    stats = {s["lever"]: s for s in (await gql(STATS, {"key": "RETENTION"}))["leverStats"]["levers"]}
+    stats = {s["lever"]["key"]: s for s in (await gql(STATS, {"key": "RETENTION"}))["leverStats"]}
     assert stats[decision.lever]["lateOutcomes"] == 1
 
 
@@ -137,13 +135,14 @@ async def test_lever_stats_sum_activated_decisions_and_outcomes(gql, services, c
     await record(gql, decisions[0].id, True, 30.0)
     await record(gql, decisions[1].id, False, None)
     await record(gql, decisions[2].id, True, 10.0)
-    stats = {s["lever"]: s for s in (await gql(STATS, {"key": "RETENTION"}))["leverStats"]["levers"]}
+    stats = {s["lever"]["key"]: s for s in (await gql(STATS, {"key": "RETENTION"}))["leverStats"]}
     assert stats["FREE_SHIPPING"] == {
-        "lever": "FREE_SHIPPING", "decisions": 4, "outcomes": 3, "accepted": 2, "acceptanceRate": pytest.approx(2 / 3),
+        "lever": {"key": "FREE_SHIPPING"}, "decisions": 4, "activated": 4, "outcomes": 3, "accepted": 2, "acceptRate": pytest.approx(2 / 3),
         "revenue": 40.0, "reward": 40.0, "lateOutcomes": 0, "defaultOutcomes": 0,
     }
     assert stats["NO_ACTION"]["decisions"] == 0
-    assert (await gql(STATS, {"key": "NOPE"}))["leverStats"] == {"__typename": "UnknownDecisionPoint", "key": "NOPE"}
+    unknown = await gql(STATS, {"key": "NOPE"}, expect_errors=True)
+    assert "no decision point with key 'NOPE'" in unknown.errors[0].message
 
 
 def test_rewards_follow_the_decision_points_definition() -> None:

@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("kind IN ('DISCOUNT', 'SHIPPING', 'LOYALTY', 'SERVICE', 'CONTACT', 'BUNDLE', 'CREDIT', 'NO_ACTION', 'OTHER')", name=op.f('ck_levers_kind')),
+    sa.CheckConstraint("kind IN ('DISCOUNT', 'FREE_SHIPPING', 'LOYALTY_POINTS', 'PREMIUM_SUPPORT', 'BUNDLE', 'PERSONAL_CALL', 'NO_ACTION', 'CUSTOM')", name=op.f('ck_levers_kind')),
     sa.CheckConstraint('cost_percent_of_value >= 0 AND cost_percent_of_value <= 100', name=op.f('ck_levers_cost_percent')),
     sa.CheckConstraint('discount_percent >= 0 AND discount_percent <= 100', name=op.f('ck_levers_discount_percent')),
     sa.CheckConstraint('unit_cost >= 0 AND contact_cost >= 0', name=op.f('ck_levers_costs')),
