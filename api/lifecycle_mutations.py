@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from api.context import Info
 from api.types.lifecycle import Alert, AlertStatus, LifecycleConfig, Reason, ReasonCode, ReasonKind, RecomputeSummary
 from api.types.results import CustomerNotFound, InvalidInput
-from api.types.segment import Segment
 from services import errors
 from services.lifecycle.alerts import AlertClosed as AlertClosedError
 from services.lifecycle.alerts import AlertNotFound as AlertNotFoundError
@@ -38,14 +36,6 @@ class LifecycleConfigInput:
             name: getattr(self, name) for name in type(self).__annotations__
             if getattr(self, name) is not strawberry.UNSET
         }
-
-
-@strawberry.input
-class RuleSegmentInput:
-    key: str
-    name: str
-    description: str | None = None
-    rule: JSON = strawberry.field(description="{all|any: [...]}, {not: ...} or {field, op, value, eventType?, withinDays?}.")
 
 
 @strawberry.input
@@ -80,7 +70,6 @@ ConfigureLifecycleResult = Annotated[LifecycleConfig | InvalidInput, strawberry.
 AlertResult = Annotated[Alert | AlertNotFound | AlertClosed | InvalidInput, strawberry.union("AlertResult")]
 RecordReasonResult = Annotated[Reason | CustomerNotFound | InvalidInput, strawberry.union("RecordReasonResult")]
 ReasonCodeResult = Annotated[ReasonCode | InvalidInput, strawberry.union("ReasonCodeResult")]
-RuleSegmentResult = Annotated[Segment | InvalidInput, strawberry.union("RuleSegmentResult")]
 
 
 def _alert_id(value: strawberry.ID) -> int:
@@ -103,16 +92,6 @@ class LifecycleMutation:
     @strawberry.mutation(description="Recompute stages, alerts, scores and rule segments from the timeline (admin).")
     async def recompute_lifecycle(self, info: Info) -> RecomputeSummary:
         return RecomputeSummary.from_domain(await info.context.services.lifecycle.recompute())
-
-    @strawberry.mutation(description="Define a segment by a rule tree; members follow the rule from then on.")
-    async def upsert_rule_segment(self, info: Info, input: RuleSegmentInput) -> RuleSegmentResult:
-        try:
-            segment = await info.context.services.rule_segments.upsert(
-                input.key, input.name, input.description, input.rule
-            )
-        except errors.InvalidInput as exc:
-            return InvalidInput.from_error(exc)
-        return Segment.from_domain(segment)
 
     @strawberry.mutation(description="Someone is acting on this alert; it stays active.")
     async def action_alert(self, info: Info, id: strawberry.ID, note: str | None = None) -> AlertResult:

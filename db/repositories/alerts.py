@@ -91,3 +91,31 @@ async def for_customers(session: AsyncSession, customer_ids: list[int]) -> list[
 async def by_id(session: AsyncSession, alert_id: int) -> Alert | None:
     return await session.get(Alert, alert_id)
 
+
+
+async def rerate_active(session: AsyncSession, now: datetime) -> int:
+    """Re-rate every active alert set-based after value tiers changed (the same rule as
+    services.lifecycle.alarms.severity: type base + tier bonus + extra open causes)."""
+    from sqlalchemy import case, func
+
+    other = Alert.__table__.alias("other")
+    base = case((Alert.type == "CANCELLATION_REQUEST", 1), else_=0)
+    tier = (
+        select(case((CustomerScores.value_tier == "PLATINUM", 2), (CustomerScores.value_tier == "GOLD", 1), else_=0))
+        .where(CustomerScores.customer_id == Alert.customer_id)
+        .scalar_subquery()
+    )
+    causes = (
+        select(func.count())
+        .select_from(other)
+        .where(other.c.customer_id == Alert.customer_id, other.c.status.in_(ACTIVE))
+        .scalar_subquery()
+    )
+    level = base + func.coalesce(tier, 0) + causes - 1
+    severity = case((level >= 3, "CRITICAL"), (level == 2, "HIGH"), (level == 1, "MEDIUM"), else_="LOW")
+    statement = (
+        update(Alert)
+        .where(Alert.status.in_(ACTIVE), Alert.severity != severity)
+        .values(severity=severity, updated_at=now)
+    )
+    return (await session.execute(statement)).rowcount or 0

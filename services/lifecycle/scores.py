@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import UtcDateTime
-from db.dialect import insert_for
+from db.dialect import dialect_name, insert_for
 from db.models import Customer, CustomerMetrics, CustomerScores, Event
 from services.lifecycle.config import LifecycleConfig
 
@@ -24,6 +24,7 @@ RFM_SEGMENTS = (
     "ABOUT_TO_SLEEP", "AT_RISK", "CANT_LOSE_THEM", "HIBERNATING", "LOST",
 )
 TIERS = ("PLATINUM", "GOLD", "SILVER", "BRONZE")
+WORK_MEM = "256MB"
 
 
 def named_segment(r: object, f: object) -> object:
@@ -63,7 +64,7 @@ def segment_of(r: int, f: int) -> str:
 
 
 async def recompute(session: AsyncSession, now: datetime, config: LifecycleConfig) -> None:
-    """Replace every customer's scores with fresh ones."""
+    """Recompute every customer's scores; rows are written only where a score changed."""
     start = now - timedelta(days=config.rfm_window_days)
     window = (
         select(
@@ -121,5 +122,18 @@ async def recompute(session: AsyncSession, now: datetime, config: LifecycleConfi
     )
     columns = ["customer_id", "recency", "frequency", "monetary", "rfm_segment", "value_tier",
                "window_monetary", "computed_at"]
-    await session.execute(delete(CustomerScores))
-    await session.execute(insert_for(session, CustomerScores).from_select(columns, source))
+    if dialect_name(session) == "postgresql":
+        # Four window sorts over every buyer: let them run in memory for this transaction.
+        await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    statement = insert_for(session, CustomerScores).from_select(columns, source)
+    changing = columns[1:-1]
+    # Only customers whose scores changed are written: a steady portfolio costs reads, not writes,
+    # and readers of the customer view are never locked out as a table swap would.
+    statement = statement.on_conflict_do_update(
+        index_elements=["customer_id"],
+        set_={name: statement.excluded[name] for name in columns[1:]},
+        where=tuple_(*[CustomerScores.__table__.c[n] for n in changing]).is_distinct_from(
+            tuple_(*[statement.excluded[n] for n in changing])
+        ),
+    )
+    await session.execute(statement)

@@ -118,6 +118,7 @@ class Lifecycle:
         async with self._sessions.begin() as session:
             config = config or await self._config_in(session)
             await scores.recompute(session, now, config)
+            await alert_repo.rerate_active(session, now)
             return await membership.refresh_rule_segments(session, None, now, config)
 
     async def sweep(self) -> RefreshOutcome:
@@ -137,6 +138,7 @@ class Lifecycle:
                 await self._announce(session, list(part.raised))
                 outcome = _merge(outcome, part)
             await scores.recompute(session, now, config)
+            await alert_repo.rerate_active(session, now)
             changed = await membership.refresh_rule_segments(session, None, now, config)
         return _merge(outcome, RefreshOutcome(segments_changed=changed))
 

@@ -11,7 +11,7 @@ from services.domain import CustomerDraft, EventDraft
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
-UPSERT = """mutation($input: RuleSegmentInput!) { upsertRuleSegment(input: $input) {
+UPSERT = """mutation($input: SegmentInput!) { upsertSegment(input: $input) {
   __typename ... on Segment { key memberCount } ... on InvalidInput { field message } } }"""
 PREVIEW = """query($rule: JSON!) { previewSegment(rule: $rule, sample: 3) {
   __typename ... on SegmentPreview { count sample { externalId } } ... on InvalidInput { field message } } }"""
@@ -88,14 +88,14 @@ async def test_an_invalid_rule_is_rejected_with_the_path_of_the_bad_node(service
     for rule, path in cases:
         result = (await gql(PREVIEW, {"rule": rule}))["previewSegment"]
         assert (result["__typename"], result["field"]) == ("InvalidInput", path), rule
-    saved = (await gql(UPSERT, {"input": {"key": "bad", "name": "Bad", "rule": bad}}))["upsertRuleSegment"]
+    saved = (await gql(UPSERT, {"input": {"key": "bad", "name": "Bad", "rule": bad}}))["upsertSegment"]
     assert saved["field"] == "rule.all[1].any[1].op"
 
 
 async def test_membership_follows_new_events_and_recomputes(services: Services, gql: Any) -> None:
     await seed(services)
     rule = {"field": "events.count", "eventType": "PURCHASE", "op": "GTE", "value": 1}
-    saved = (await gql(UPSERT, {"input": {"key": "buyers", "name": "Buyers", "rule": rule}}))["upsertRuleSegment"]
+    saved = (await gql(UPSERT, {"input": {"key": "buyers", "name": "Buyers", "rule": rule}}))["upsertSegment"]
     assert saved == {"__typename": "Segment", "key": "buyers", "memberCount": 2}
     # r3 buys: the event batch updates membership in the same transaction.
     assert not (await services.events.record_many([EventDraft("r3", "PURCHASE", NOW, amount=5.0)])).errors
