@@ -105,6 +105,12 @@ class SegmentInput:
     key: str
     name: str
     description: str | None = None
+    rule: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A rule tree makes this a rule segment whose members follow the rule: {all|any: [...]}, "
+        "{not: ...} or a leaf {field, op, value, eventType?, withinDays?}. Null makes it hand-managed again; "
+        "omitted keeps the segment as it is.",
+    )
 
 
 @strawberry.input

@@ -76,7 +76,12 @@ class Mutation:
     @strawberry.mutation
     async def upsert_segment(self, info: Info, input: SegmentInput) -> UpsertSegmentResult:
         try:
-            segment = await info.context.services.segments.upsert(input.key, input.name, input.description)
+            if input.rule is strawberry.UNSET:
+                segment = await info.context.services.segments.upsert(input.key, input.name, input.description)
+            else:
+                segment = await info.context.services.rule_segments.upsert(
+                    input.key, input.name, input.description, input.rule
+                )
         except errors.InvalidInput as exc:
             return InvalidInput.from_error(exc)
         return Segment.from_domain(segment)
