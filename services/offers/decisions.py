@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
+from types import SimpleNamespace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from services.domain import ItemError
 from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
 from services.offers import features, mapping
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
+from services.offers.gate import WriteGate
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
 
@@ -35,10 +37,12 @@ class Decisions:
         sessionmaker: async_sessionmaker[AsyncSession],
         registry: ModelRegistry,
         clock: Callable[[], datetime] = _utcnow,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self.registry = registry
         self.clock = clock
+        self.gate = gate or WriteGate(sessionmaker)
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
@@ -71,13 +75,12 @@ class Decisions:
         except EngineInvalidContext as exc:
             raise InvalidContext(exc.key, exc.reason) from None
         rows[0].pop("_external_id")
-        async with self._sessions.begin() as session:
+        async with self.gate.begin() as session:
             written = await repo.insert_decisions(session, rows)
-            found = await repo.decisions_by_ids(session, list(written.values()))
-            if not found:  # lost a race on the same request id: the winner's decision stands
+            if not written:  # lost a race on the same request id: the winner's decision stands
                 found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
                 return await self._replayed(session, found[0], point, request)
-        return mapping.decision(found[0], point.key)
+        return mapping.decision(SimpleNamespace(**rows[0], id=next(iter(written.values()))), point.key)
 
     async def decide_batch(self, request: BatchRequest) -> BatchDecisions:
         """Decide for up to 10,000 customers: one feature query, one engine call and one bulk
@@ -146,7 +149,7 @@ class Decisions:
     async def activate(self, decision_id: int) -> Decision:
         """Start the reward window of a decision made with deferred activation (idempotent)."""
         now = self.clock()
-        async with self._sessions.begin() as session:
+        async with self.gate.begin() as session:
             found = await repo.decisions_by_ids(session, [decision_id])
             if not found:
                 raise UnknownDecision(decision_id)
@@ -159,12 +162,15 @@ class Decisions:
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _point(self, session: AsyncSession, key: str) -> tuple[DecisionPoint, set[str]]:
+    async def _point(self, session: AsyncSession, key: str) -> tuple[DecisionPoint, frozenset[str]]:
+        cached = self.registry.cached_config(key)
+        if cached is not None:
+            return cached
         row = await repo.decision_point(session, key)
         if row is None:
             raise UnknownDecisionPoint(key)
         point = mapping.decision_point(row)
-        active = {lever.key for lever in await repo.levers_by_keys(session, point.levers) if lever.active}
+        active = frozenset(lever.key for lever in await repo.levers_by_keys(session, point.levers) if lever.active)
         return point, active
 
     async def _replayed(self, session: AsyncSession, row: Any, point: DecisionPoint, request: DecideRequest) -> Decision:
@@ -205,7 +211,7 @@ class Decisions:
                     todo.append((index, by_ext[ext]))
             rows, bad = self._choose_rows(served, todo, context, eligible, request, request_ids)
             errors.extend(bad)
-            async with self._sessions.begin() as session:
+            async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
                 ids = list(written.values()) + [row.id for row in replayed.values()]
                 lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
@@ -294,7 +300,8 @@ class Decisions:
                             }
                             for j in candidate_index
                         ],
-                        "inputs": {k: v for k, v in inputs[i].items() if k in point.features},
+                        # pairs, not an object: JSONB does not keep key order
+                        "inputs": [[name, inputs[i].get(name)] for name in point.features],
                     },
                     "config_version": point.version,
                     "model_version": model.outcomes_applied,
@@ -306,7 +313,7 @@ class Decisions:
         return rows
 
 
-def _eligible(point: DecisionPoint, active: set[str], candidates: tuple[str, ...] | None) -> list[str]:
+def _eligible(point: DecisionPoint, active: frozenset[str], candidates: tuple[str, ...] | None) -> list[str]:
     eligible = [lever for lever in point.levers if lever in active and (candidates is None or lever in candidates)]
     if not eligible:
         raise NoEligibleLever(point.key, tuple(candidates) if candidates is not None else point.levers)

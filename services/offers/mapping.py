@@ -97,7 +97,7 @@ def decision(row: Any, point_key: str) -> Decision:
         estimates=tuple(
             CandidateEstimate(e["lever"], e["estimatedReward"], e["score"]) for e in explanation.get("estimates", ())
         ),
-        inputs=dict(explanation.get("inputs", {})),
+        inputs={name: value for name, value in explanation.get("inputs", ())},
         context=dict(row.context or {}),
         features=tuple(row.features),
         config_version=row.config_version,

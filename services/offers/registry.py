@@ -35,6 +35,7 @@ from services.offers import mapping
 from services.offers.values import DecisionPoint
 
 log = logging.getLogger("ciclo.offers")
+MIN_ROUND_SECONDS = 0.05
 
 
 @dataclass(slots=True)
@@ -99,6 +100,10 @@ class ModelRegistry:
         self.snapshot_seconds = snapshot_seconds
         self.poll_seconds = poll_seconds
         self._served: dict[int, Served] = {}
+        # Decision point configs and active levers as of the last round, for decide() while the
+        # background loop keeps them fresh (at most ``poll_seconds`` old).
+        self._configs: dict[str, tuple[DecisionPoint, frozenset[str]]] = {}
+        self._configs_at = 0.0
         self._lock = asyncio.Lock()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -117,6 +122,13 @@ class ModelRegistry:
             self._adopt(served, point)
         return served
 
+    def cached_config(self, key: str) -> tuple[DecisionPoint, frozenset[str]] | None:
+        """The point's config and active levers from the last round, while the loop runs and the
+        round is recent; None means: read them from the database."""
+        if self._task is None or time.monotonic() - self._configs_at > 2 * self.poll_seconds:
+            return None
+        return self._configs.get(key)
+
     def loaded(self, point_id: int) -> Served | None:
         return self._served.get(point_id)
 
@@ -131,8 +143,10 @@ class ModelRegistry:
         """One round: load new decision points, follow config changes, learn every new outcome,
         snapshot where due. Returns the number of outcomes learned."""
         async with self._lock:
+            started = time.monotonic()
             async with self._sessions() as session:
                 current = {row.id: row for row in await repo.versions(session)}
+                active = frozenset(lever.key for lever in await repo.all_levers(session) if lever.active)
                 changed = [
                     pid for pid, row in current.items()
                     if pid not in self._served
@@ -151,6 +165,8 @@ class ModelRegistry:
                     await self._load(point)
                 else:
                     self._adopt(served, point)
+            self._configs = {s.point.key: (s.point, active) for s in self._served.values()}
+            self._configs_at = started
             learned = 0
             for served in list(self._served.values()):
                 learned += await self._catch_up(served)
@@ -180,6 +196,9 @@ class ModelRegistry:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            # A nudge shortens the wait, but rounds stay apart: each publishes a model copy, and
+            # one round per commit would take the event loop away from requests.
+            await asyncio.sleep(MIN_ROUND_SECONDS)
             self._wake.clear()
             try:
                 await self.refresh()
