@@ -1,0 +1,73 @@
+"""Query limits must not cost cached execution: limits on against limits off, in the same run.
+
+Strawberry's own depth and alias limiters rebuild their rule per request, which defeats the
+validation cache. Ciclo's are built once with the schema. This script runs the same cached
+operation through a schema with the limits and one without, interleaved to share the machine's
+noise, and prints the ratio (target <= 1.1).
+
+Usage: python bench/bench_limits.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.context import Context  # noqa: E402
+from api.loaders import Loaders  # noqa: E402
+from api.schema import CicloSchema, build_schema  # noqa: E402
+from bench.common import command_line  # noqa: E402
+from db import migrate  # noqa: E402
+from db.session import make_engine  # noqa: E402
+from services.container import Services  # noqa: E402
+from services.domain import CustomerDraft  # noqa: E402
+
+QUERY = """query View($ext: String!) {
+  customerByExternalId(externalId: $ext) { id externalId name stage attributes acquisitionChannel }
+  stages { stage count }
+}"""
+
+
+async def per_call(schema: CicloSchema, services: Services, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        context = Context(services=services, loaders=Loaders.build(services), request_id="bench")
+        result = await schema.execute(QUERY, variable_values={"ext": "b-1"}, context_value=context)
+        assert not result.errors, result.errors
+    return (time.perf_counter() - started) / n * 1e6
+
+
+async def main(rounds: int, calls: int) -> None:
+    folder = tempfile.mkdtemp(prefix="ciclo-bench-limits-")
+    engine = make_engine(f"sqlite+aiosqlite:///{folder}/limits.db")
+    await migrate.upgrade(engine)
+    services = Services.build(engine)
+    await services.customers.upsert_many([CustomerDraft(external_id=f"b-{i}", name="Bench") for i in range(10)])
+    with_limits = build_schema()
+    without = build_schema(limits=None)
+    for schema in (with_limits, without):
+        await per_call(schema, services, 50)  # warm caches
+    on, off = [], []
+    for _ in range(rounds):
+        on.append(await per_call(with_limits, services, calls))
+        off.append(await per_call(without, services, calls))
+    await engine.dispose()
+    m_on, m_off = statistics.median(on), statistics.median(off)
+    print(f"command: {command_line()}")
+    print(f"cached execution, median of {rounds} rounds x {calls} calls (in process, SQLite):")
+    print(f"  limits off: {m_off:.0f} us/call; Ciclo's limits on: {m_on:.0f} us/call; ratio on/off = {m_on / m_off:.3f} (target <= 1.1)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.calls))
