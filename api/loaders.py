@@ -108,7 +108,7 @@ class Loaders:
             return [found.get(i) for i in ids]
 
         async def levers(keys: Sequence[str]) -> list[Lever | None]:
-            found = await services.offers.catalog.levers_by_keys(list(keys))
+            found = await services.offers.levers_by_keys(list(keys))
             return [found.get(k) for k in keys]
 
         async def customer_decisions(keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:

@@ -32,7 +32,7 @@ from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
 from engine import FeatureEncoder, InvalidSnapshot, Learner, OfferModel, OutcomeRecord, Snapshot
 from services.offers import mapping
-from services.offers.values import DecisionPoint
+from services.offers.values import DecisionPoint, Lever
 
 log = logging.getLogger("ciclo.offers")
 MIN_ROUND_SECONDS = 0.05
@@ -103,6 +103,7 @@ class ModelRegistry:
         # Decision point configs and active levers as of the last round, for decide() while the
         # background loop keeps them fresh (at most ``poll_seconds`` old).
         self._configs: dict[str, tuple[DecisionPoint, frozenset[str]]] = {}
+        self._levers: dict[str, Lever] = {}
         self._configs_at = 0.0
         self._lock = asyncio.Lock()
         self._wake: asyncio.Event | None = None
@@ -129,6 +130,14 @@ class ModelRegistry:
             return None
         return self._configs.get(key)
 
+    def cached_levers(self, keys: list[str]) -> dict[str, Lever] | None:
+        """Levers from the last round (as fresh as ``cached_config``), or None."""
+        if self._task is None or time.monotonic() - self._configs_at > 2 * self.poll_seconds:
+            return None
+        if not all(key in self._levers for key in keys):
+            return None
+        return {key: self._levers[key] for key in keys}
+
     def loaded(self, point_id: int) -> Served | None:
         return self._served.get(point_id)
 
@@ -146,7 +155,8 @@ class ModelRegistry:
             started = time.monotonic()
             async with self._sessions() as session:
                 current = {row.id: row for row in await repo.versions(session)}
-                active = frozenset(lever.key for lever in await repo.all_levers(session) if lever.active)
+                levers = {row.key: mapping.lever(row) for row in await repo.all_levers(session)}
+                active = frozenset(key for key, lever in levers.items() if lever.active)
                 changed = [
                     pid for pid, row in current.items()
                     if pid not in self._served
@@ -166,6 +176,7 @@ class ModelRegistry:
                 else:
                     self._adopt(served, point)
             self._configs = {s.point.key: (s.point, active) for s in self._served.values()}
+            self._levers = levers
             self._configs_at = started
             learned = 0
             for served in list(self._served.values()):

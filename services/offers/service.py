@@ -15,6 +15,7 @@ from services.offers.decisions import Decisions
 from services.offers.gate import WriteGate
 from services.offers.outcomes import Outcomes
 from services.offers.registry import ModelRegistry
+from services.offers.values import Lever
 
 log = logging.getLogger("ciclo.offers")
 DEFAULT_EXPIRE_SECONDS = 60.0
@@ -35,6 +36,11 @@ class Offers:
         return cls(
             Catalog(sessions), Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry
         )
+
+    async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:
+        """Levers by key: from the registry's last round while it runs, else from the database."""
+        cached = self.registry.cached_levers(keys)
+        return cached if cached is not None else await self.catalog.levers_by_keys(keys)
 
     async def sync(self) -> int:
         """Learn every outcome stored so far (the background loop does this every 200 ms)."""
