@@ -227,10 +227,12 @@ async def time_due(session: AsyncSession, now: datetime, config: Any) -> list[in
         .exists(),
     )
     query = (
-        select(m.customer_id)
-        .join(Customer, Customer.id == m.customer_id)
+        select(Customer.id)
+        .outerjoin(m, m.customer_id == Customer.id)
         .where(
             or_(
+                # Contact data given on upsertCustomers, with no event yet to run the pass.
+                and_(Customer.stage == "AWARENESS", or_(Customer.email.is_not(None), Customer.phone.is_not(None))),
                 and_(Customer.stage != "CHURNED",
                      epoch_days(m.last_purchase_at, dialect) < today - config.churn_horizon_days),
                 and_(Customer.stage == "REACTIVATED",
@@ -241,7 +243,7 @@ async def time_due(session: AsyncSession, now: datetime, config: Any) -> list[in
                 inactivity_due,
             )
         )
-        .order_by(m.customer_id)
+        .order_by(Customer.id)
     )
     return list((await session.scalars(query)).all())
 

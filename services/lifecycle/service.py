@@ -25,6 +25,7 @@ CONFIG_KEY = "config"
 RECOMPUTE_CHUNK = 20_000
 # pg_try_advisory_xact_lock key: one sweeper at a time across workers ("ciclo" in ASCII).
 SWEEP_LOCK = 0x6369636C6F
+SCORES_LOCK = SWEEP_LOCK + 1
 log = logging.getLogger("ciclo.lifecycle")
 
 Clock = Callable[[], datetime]
@@ -112,10 +113,18 @@ class Lifecycle:
             await self.rescore(now=now, config=config)
         return total
 
-    async def rescore(self, *, now: datetime | None = None, config: LifecycleConfig | None = None) -> int:
-        """RFM quintiles, value tiers and every rule segment's members, all set-based SQL."""
+    async def rescore(
+        self, *, now: datetime | None = None, config: LifecycleConfig | None = None, skip_if_busy: bool = False
+    ) -> int:
+        """RFM quintiles, value tiers and every rule segment's members, all set-based SQL.
+
+        One rescore at a time across workers (PostgreSQL advisory lock): two would rewrite the same
+        rows in different orders. With ``skip_if_busy`` (the sweep) a busy lock means someone else
+        is already doing it."""
         now = now or self.clock()
         async with self._sessions.begin() as session:
+            if not await _advisory_lock(session, SCORES_LOCK, wait=not skip_if_busy):
+                return 0
             config = config or await self._config_in(session)
             await scores.recompute(session, now, config)
             await alert_repo.rerate_active(session, now)
@@ -126,8 +135,10 @@ class Lifecycle:
         alarms, expiring alerts nobody acted on, and fresh value scores. Safe to run from several
         workers at once: on PostgreSQL an advisory lock lets one of them do it."""
         now = self.clock()
+        # Two transactions: customer rows stay locked only for the short time-based pass, not
+        # while the portfolio is rescored.
         async with self._sessions.begin() as session:
-            if not await _try_sweep_lock(session):
+            if not await _advisory_lock(session, SWEEP_LOCK, wait=False):
                 return RefreshOutcome()
             config = await self._config_in(session)
             expired = await alert_repo.expire_stale(session, now - timedelta(days=config.alert_ttl_days), now)
@@ -137,9 +148,7 @@ class Lifecycle:
                 part = await refresh(session, candidates[start : start + RECOMPUTE_CHUNK], now, config)
                 await self._announce(session, list(part.raised))
                 outcome = _merge(outcome, part)
-            await scores.recompute(session, now, config)
-            await alert_repo.rerate_active(session, now)
-            changed = await membership.refresh_rule_segments(session, None, now, config)
+        changed = await self.rescore(now=now, config=config, skip_if_busy=True)
         return _merge(outcome, RefreshOutcome(segments_changed=changed))
 
     async def _announce(self, session: AsyncSession, alerts: list[Alert]) -> None:
@@ -183,10 +192,14 @@ class Lifecycle:
         return found
 
 
-async def _try_sweep_lock(session: AsyncSession) -> bool:
+async def _advisory_lock(session: AsyncSession, key: int, *, wait: bool) -> bool:
+    """A transaction-scoped PostgreSQL advisory lock (SQLite has one writer at a time already)."""
     if dialect_name(session) != "postgresql":
-        return True  # one SQLite writer at a time already
-    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}))
+        return True
+    if wait:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return True
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 def _merge(a: RefreshOutcome, b: RefreshOutcome) -> RefreshOutcome:
