@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.types.enums import AcquisitionChannel, ContactDirection, EventType, Stage
 from services.domain import UNSET, CustomerDraft, CustomerFilter, EventDraft
-
-
-def _kept(value: object) -> object:
-    """Strawberry's UNSET (field not sent) becomes the services' UNSET (keep stored value)."""
-    return UNSET if value is strawberry.UNSET else value
 
 
 @strawberry.input(description="A customer to create or update, matched by externalId. Omitted fields keep their stored value; `attributes` replaces the stored object.")
@@ -26,19 +24,6 @@ class CustomerInput:
     attributes: JSON | None = strawberry.UNSET
     acquisition_channel: AcquisitionChannel | None = strawberry.UNSET
     referred_by_external_id: str | None = strawberry.UNSET
-
-    def to_draft(self) -> CustomerDraft:
-        channel = self.acquisition_channel
-        return CustomerDraft(
-            external_id=self.external_id,
-            name=_kept(self.name),
-            email=_kept(self.email),
-            phone=_kept(self.phone),
-            region=_kept(self.region),
-            attributes=_kept(self.attributes),
-            acquisition_channel=channel.value if isinstance(channel, AcquisitionChannel) else _kept(channel),
-            referred_by_external_id=_kept(self.referred_by_external_id),
-        )
 
 
 @strawberry.input(description="One timeline event. Send only the fields its type takes: PURCHASE amount/currency/category, SURVEY score (0-10), CONTACT channel/direction, SUBSCRIPTION_CANCELLED reason.")
@@ -56,21 +41,50 @@ class EventInput:
     payload: JSON | None = None
     idempotency_key: str | None = None
 
-    def to_draft(self) -> EventDraft:
-        return EventDraft(
-            external_id=self.external_id,
-            type=self.type.value,
-            occurred_at=self.occurred_at,
-            amount=self.amount,
-            currency=self.currency,
-            category=self.category,
-            score=self.score,
-            channel=self.channel,
-            direction=self.direction.value if self.direction else None,
-            reason=self.reason,
-            payload=self.payload,
-            idempotency_key=self.idempotency_key,
-        )
+
+# Bulk inputs (up to 10,000 items a call) are built straight into service drafts from the values
+# graphql-core has already coerced and checked, through Strawberry's `from_input` hook: the
+# generic per-field conversion was measured as the largest cost of a recordEvents call.
+# Resolvers therefore receive CustomerDraft / EventDraft objects for these two inputs.
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _customer_draft(_: type, value: Mapping[str, Any], __: Any) -> CustomerDraft:
+    get = value.get
+    channel = get("acquisitionChannel", UNSET)
+    return CustomerDraft(
+        external_id=value["externalId"],
+        name=get("name", UNSET),
+        email=get("email", UNSET),
+        phone=get("phone", UNSET),
+        region=get("region", UNSET),
+        attributes=get("attributes", UNSET),
+        acquisition_channel=_plain(channel),
+        referred_by_external_id=get("referredByExternalId", UNSET),
+    )
+
+
+def _event_draft(_: type, value: Mapping[str, Any], __: Any) -> EventDraft:
+    get = value.get
+    return EventDraft(
+        external_id=value["externalId"],
+        type=_plain(value["type"]),
+        occurred_at=value["occurredAt"],
+        amount=get("amount"),
+        currency=get("currency"),
+        category=get("category"),
+        score=get("score"),
+        channel=get("channel"),
+        direction=_plain(get("direction")),
+        reason=get("reason"),
+        payload=get("payload"),
+        idempotency_key=get("idempotencyKey"),
+    )
+
+
+CustomerInput.__strawberry_definition__.from_input = _customer_draft  # type: ignore[attr-defined]
+EventInput.__strawberry_definition__.from_input = _event_draft  # type: ignore[attr-defined]
 
 
 @strawberry.input(name="CustomerFilter")

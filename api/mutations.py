@@ -48,7 +48,8 @@ class Mutation:
     @strawberry.mutation(description="Create or update up to 10,000 customers by externalId.")
     async def upsert_customers(self, info: Info, input: list[CustomerInput]) -> UpsertCustomersPayload:
         try:
-            result = await info.context.services.customers.upsert_many([i.to_draft() for i in input])
+            # Items arrive as CustomerDraft (see api.inputs: from_input).
+            result = await info.context.services.customers.upsert_many(input)  # type: ignore[arg-type]
         except errors.InvalidInput as exc:
             result = bulk_refusal(exc)
         return UpsertCustomersPayload.from_domain(result)
@@ -56,7 +57,8 @@ class Mutation:
     @strawberry.mutation(description="Append up to 10,000 events to customers' timelines.")
     async def record_events(self, info: Info, input: list[EventInput]) -> RecordEventsPayload:
         try:
-            result = await info.context.services.events.record_many([i.to_draft() for i in input])
+            # Items arrive as EventDraft (see api.inputs: from_input).
+            result = await info.context.services.events.record_many(input)  # type: ignore[arg-type]
         except errors.InvalidInput as exc:
             result = bulk_refusal(exc)
         return RecordEventsPayload.from_domain(result)

@@ -31,16 +31,38 @@ def _events(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedFi
     return None
 
 
+def _decisions(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedField) -> Any:
+    try:
+        first = int(field.arguments.get("first", 10))
+    except (TypeError, ValueError):
+        return None
+    return loaders.customer_decisions.load_many([(c.id, first) for c in page]) if 1 <= first <= MAX_LOADED_TIMELINE else None
+
+
 def _referrer(loaders: Loaders, page: Sequence[domain.Customer], _: SelectedField) -> Any:
     return loaders.customer.load_many(sorted({c.referred_by_id for c in page if c.referred_by_id}))
 
 
+def _by_id(pick: Callable[[Loaders], Any]) -> Plan:
+    """A plan for a field whose loader is keyed by the customer id alone."""
+    return lambda loaders, page, _: pick(loaders).load_many([c.id for c in page])
+
+
 PLANS: dict[str, Plan] = {
-    "segments": lambda loaders, page, _: loaders.segments.load_many([c.id for c in page]),
-    "stageHistory": lambda loaders, page, _: loaders.stage_history.load_many([c.id for c in page]),
-    "referrals": lambda loaders, page, _: loaders.referrals.load_many([c.id for c in page]),
+    "segments": _by_id(lambda loaders: loaders.segments),
+    "stageHistory": _by_id(lambda loaders: loaders.stage_history),
+    "referrals": _by_id(lambda loaders: loaders.referrals),
+    "rfm": _by_id(lambda loaders: loaders.standing),
+    "valueTier": _by_id(lambda loaders: loaders.standing),
+    "daysSinceLastPurchase": _by_id(lambda loaders: loaders.standing),
+    "purchaseRhythmDays": _by_id(lambda loaders: loaders.standing),
+    "alerts": _by_id(lambda loaders: loaders.alerts),
+    "churnReason": _by_id(lambda loaders: loaders.churn_reason),
+    "referralCount": _by_id(lambda loaders: loaders.referral_counts),
+    "referralConversions": _by_id(lambda loaders: loaders.referral_counts),
     "events": _events,
     "referrer": _referrer,
+    "decisions": _decisions,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,6 +16,10 @@ from api.types.lifecycle import Alert, AlertStatus, Reason, Rfm, ValueTier
 from api.types.pagination import Edge, PageInfo, edges_of
 from api.types.segment import Segment, StageChange
 from services import domain
+from services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from api.types.offers import Decision
 
 DEFAULT_TIMELINE = 10
 
@@ -150,6 +154,17 @@ class Customer:
         return now_or_later(
             info.context.loaders.standing, self._customer.id,
             lambda s: s.purchase_rhythm_days if s is not None else None,
+        )
+
+    @strawberry.field(description="Contact history: the newest offers decided for this customer, with their outcomes.")
+    def decisions(self, info: Info, first: int = DEFAULT_TIMELINE) -> list[Annotated[Decision, strawberry.lazy("api.types.offers")]]:
+        if not 1 <= first <= MAX_LOADED_TIMELINE:
+            raise InvalidInput("first", f"must be between 1 and {MAX_LOADED_TIMELINE}, got {first}")
+        from api.types.offers import Decision
+
+        return now_or_later(
+            info.context.loaders.customer_decisions, (self._customer.id, first),
+            lambda found: [Decision.from_domain(d) for d in found],
         )
 
 
