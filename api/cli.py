@@ -184,6 +184,8 @@ async def _import(args: argparse.Namespace, kind: str) -> int:
     run = imports.import_customers_csv if kind == "customers" else imports.import_events_csv
     try:
         report = await run(services, args.file, batch_size=args.batch_size, progress=bar.update)
+        # Large batches leave their lifecycle pass to a server's drainer; none may be running.
+        await services.lifecycle.drain_all()
     except InvalidInput as exc:
         print(f"\nrefused {args.file}: {exc.message}", file=sys.stderr)
         return 2

@@ -15,6 +15,8 @@ from services.lifecycle.broadcast import PostgresListener
 
 SWEEP_ENV = "CICLO_SWEEP_SECONDS"
 DEFAULT_SWEEP_SECONDS = 300.0
+# How long the drainer waits when the lifecycle queue is empty.
+DRAIN_IDLE_SECONDS = 0.2
 log = logging.getLogger("ciclo.lifecycle")
 
 
@@ -33,6 +35,7 @@ class LifecycleRuntime:
         self._url = database_url
         self._interval = sweep_seconds() if interval is None else interval
         self._task: asyncio.Task[None] | None = None
+        self._drainer: asyncio.Task[None] | None = None
         self._listener: PostgresListener | None = None
 
     async def start(self) -> None:
@@ -42,6 +45,18 @@ class LifecycleRuntime:
             await self._listener.start()
         if self._interval > 0:
             self._task = asyncio.create_task(self._sweep_forever(), name="ciclo-lifecycle-sweep")
+        self._drainer = asyncio.create_task(self._drain_forever(), name="ciclo-lifecycle-drain")
+
+    async def _drain_forever(self) -> None:
+        """Run the lifecycle pass owed by large event batches, as soon as they commit."""
+        while True:
+            try:
+                done = await self._services.lifecycle.drain()
+            except Exception:  # noqa: BLE001 - retried on the next round
+                log.exception("lifecycle drain failed")
+                done = 0
+            if not done:
+                await asyncio.sleep(DRAIN_IDLE_SECONDS)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -57,11 +72,12 @@ class LifecycleRuntime:
                 log.exception("lifecycle sweep failed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._drainer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._drainer = None
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,7 +16,7 @@ from services.lifecycle.alerts import Alerts
 from services.lifecycle.analytics import Analytics
 from services.lifecycle.reasons import Reasons
 from services.lifecycle.segments import RuleSegments
-from services.lifecycle.service import Lifecycle
+from services.lifecycle.service import DEFAULT_INLINE_MAX, Lifecycle
 from services.offers import Offers
 from services.segments import Segments
 from services.stages import Stages
@@ -39,7 +41,11 @@ class Services:
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
         """``worker`` seeds this process's offer random streams (servers pass their pid)."""
         sessions = make_sessionmaker(engine)
-        lifecycle = Lifecycle(sessions, base_config=lifecycle_config.from_env())
+        lifecycle = Lifecycle(
+            sessions,
+            base_config=lifecycle_config.from_env(),
+            inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
+        )
         return cls(
             engine=engine,
             sessions=sessions,

@@ -4,6 +4,7 @@ from db.models.alert import Alert
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
+from db.models.lifecycle_queue import LifecycleQueueEntry
 from db.models.offer import Decision, DecisionPoint, Lever, ModelSnapshot, Outcome
 from db.models.reason import CustomerReason, ReasonCode
 from db.models.segment import Segment, SegmentMember
@@ -19,6 +20,7 @@ __all__ = [
     "DecisionPoint",
     "Event",
     "Lever",
+    "LifecycleQueueEntry",
     "LifecycleSetting",
     "ModelSnapshot",
     "Outcome",

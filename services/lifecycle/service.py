@@ -15,6 +15,7 @@ from db.dialect import dialect_name, insert_for
 from db.models import LifecycleSetting
 from db.repositories import alerts as alert_repo
 from db.repositories import lifecycle as repo
+from db.repositories import lifecycle_queue as queue_repo
 from services.lifecycle import broadcast, membership, scores
 from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
@@ -23,6 +24,9 @@ from services.lifecycle.values import Alert, RefreshOutcome, Rfm, Standing
 
 CONFIG_KEY = "config"
 RECOMPUTE_CHUNK = 20_000
+# Batches touching more customers than this are processed in the background (see on_events).
+DEFAULT_INLINE_MAX = 100
+DRAIN_CHUNK = 5_000
 # pg_try_advisory_xact_lock key: one sweeper at a time across workers ("ciclo" in ASCII).
 SWEEP_LOCK = 0x6369636C6F
 SCORES_LOCK = SWEEP_LOCK + 1
@@ -43,11 +47,15 @@ class Lifecycle:
         base_config: LifecycleConfig | None = None,
         broadcaster: Broadcaster | None = None,
         clock: Clock = _utcnow,
+        inline_max: int = DEFAULT_INLINE_MAX,
     ) -> None:
+        if inline_max < 0:
+            raise ValueError(f"`inline_max` must be >= 0, got {inline_max}")
         self._sessions = sessionmaker
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
         self.clock = clock
+        self.inline_max = inline_max
 
     def now(self) -> datetime:
         """The lifecycle clock (tests pin it); the other lifecycle services read time through it."""
@@ -84,12 +92,46 @@ class Lifecycle:
     # -- passes --------------------------------------------------------------------------------
 
     async def on_events(self, session: AsyncSession, customer_ids: set[int]) -> RefreshOutcome:
-        """The incremental pass, inside `recordEvents`' transaction, for the customers it touched."""
+        """The incremental pass for the customers an event batch touched.
+
+        A batch touching at most ``inline_max`` customers is processed inside `recordEvents`'
+        transaction, so the caller reads its own writes. A larger one (bulk loads, campaign feeds)
+        only enqueues its customers in that transaction; the server's drainer runs the very same
+        pass moments later (`drain`). The pass took about 140 ms per 1,000 customers: inline, it
+        capped ingestion near 5,000 events/s.
+        """
         if not customer_ids:
             return RefreshOutcome()
+        if len(customer_ids) > self.inline_max:
+            await queue_repo.enqueue(session, sorted(customer_ids), self.clock())
+            return RefreshOutcome()
+        return await self._pass(session, sorted(customer_ids))
+
+    async def drain(self, *, limit: int = DRAIN_CHUNK) -> int:
+        """Run the owed pass for up to ``limit`` queued entries in one transaction; returns how many
+        customers were processed (0 when the queue is empty or another worker holds it all)."""
+        async with self._sessions.begin() as session:
+            ids, up_to = await queue_repo.take(session, limit)
+            if not ids:
+                return 0
+            await self._pass(session, ids)
+            await queue_repo.remove(session, ids, up_to)
+        return len(ids)
+
+    async def drain_all(self) -> int:
+        """Drain until the queue is empty (CLI imports and tests); returns customers processed."""
+        total = 0
+        while done := await self.drain():
+            total += done
+        return total
+
+    async def queued(self) -> int:
+        async with self._sessions() as session:
+            return await queue_repo.pending(session)
+
+    async def _pass(self, session: AsyncSession, ids: list[int]) -> RefreshOutcome:
         config = await self._config_in(session)
         now = self.clock()
-        ids = sorted(customer_ids)
         outcome = await refresh(session, ids, now, config)
         await membership.refresh_rule_segments(session, ids, now, config)
         await self._announce(session, list(outcome.raised))

@@ -1,0 +1,88 @@
+"""Large event batches leave their lifecycle pass to the drainer; the result is the same as inline."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from services.container import Services
+from services.domain import CustomerDraft, EventDraft
+from services.events import Events
+from services.lifecycle.service import Lifecycle
+
+START = datetime.now(UTC) - timedelta(days=10)
+
+
+def purchases(n_customers: int) -> list[EventDraft]:
+    return [
+        EventDraft(external_id=f"q{i}", type="PURCHASE", occurred_at=START + timedelta(days=d), amount=20.0)
+        for i in range(n_customers) for d in range(i % 3 + 1)
+    ]
+
+
+def with_inline_max(services: Services, inline_max: int) -> Services:
+    lifecycle = Lifecycle(services.sessions, inline_max=inline_max, clock=services.lifecycle.clock)
+    events = Events(services.sessions, on_recorded=lifecycle.on_events)
+    return dataclasses.replace(services, lifecycle=lifecycle, events=events)
+
+
+async def stages_of(services: Services, n: int) -> list[str]:
+    return [(await services.customers.get_by_external_id(f"q{i}")).stage for i in range(n)]
+
+
+async def test_a_large_batch_is_queued_then_drained_to_the_same_stages_as_inline(services: Services) -> None:
+    await services.customers.upsert_many([CustomerDraft(external_id=f"q{i}") for i in range(12)])
+    deferred = with_inline_max(services, inline_max=5)
+    result = await deferred.events.record_many(purchases(12))
+    assert result.accepted == sum(i % 3 + 1 for i in range(12))
+    assert await deferred.lifecycle.queued() == 12
+    assert set(await stages_of(services, 12)) == {"AWARENESS"}  # nothing applied yet
+
+    assert await deferred.lifecycle.drain_all() == 12
+    assert await deferred.lifecycle.queued() == 0
+    drained = await stages_of(services, 12)
+    assert drained == ["CONVERSION" if i % 3 == 0 else "GROWTH" for i in range(12)]
+
+    # The inline path (a small batch) on a twin customer set reaches the very same stages.
+    await services.customers.upsert_many([CustomerDraft(external_id=f"r{i}") for i in range(12)])
+    inline = with_inline_max(services, inline_max=1_000)
+    twins = [dataclasses.replace(e, external_id="r" + e.external_id[1:]) for e in purchases(12)]
+    await inline.events.record_many(twins)
+    assert await inline.lifecycle.queued() == 0
+    assert [(await services.customers.get_by_external_id(f"r{i}")).stage for i in range(12)] == drained
+
+
+async def test_entries_queued_while_draining_are_kept_for_the_next_round(services: Services) -> None:
+    await services.customers.upsert_many([CustomerDraft(external_id=f"q{i}") for i in range(8)])
+    deferred = with_inline_max(services, inline_max=2)
+    await deferred.events.record_many(purchases(8))
+    assert await deferred.lifecycle.drain(limit=3) > 0
+    left = await deferred.lifecycle.queued()
+    assert 0 < left < 8  # only part was taken
+    await deferred.lifecycle.drain_all()
+    assert await deferred.lifecycle.queued() == 0
+    assert set(await stages_of(services, 8)) <= {"CONVERSION", "GROWTH"}
+
+
+def test_the_server_drains_a_large_batch_within_seconds(live_server) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import httpx
+
+    url = f"{live_server.url}/graphql"
+    customers = [{"externalId": f"s{i}"} for i in range(150)]
+    httpx.post(url, json={"query": "mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }",
+                          "variables": {"c": customers}}, timeout=30).raise_for_status()
+    when = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    events = [{"externalId": f"s{i}", "type": "PURCHASE", "occurredAt": when, "amount": 10.0} for i in range(150)]
+    recorded = httpx.post(url, json={"query": "mutation($e: [EventInput!]!) { recordEvents(input: $e) { accepted } }",
+                                     "variables": {"e": events}}, timeout=30).json()
+    assert recorded["data"]["recordEvents"]["accepted"] == 150
+    query = '{ stages { stage count } }'
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        counts = {s["stage"]: s["count"] for s in httpx.post(url, json={"query": query}, timeout=30).json()["data"]["stages"]}
+        if counts["CONVERSION"] == 150:
+            break
+        time.sleep(0.1)
+    assert counts["CONVERSION"] == 150, counts
