@@ -6,8 +6,8 @@ the same portfolio. The data is generated valid, so the loader skips the per-ite
 writes through the driver's bulk path (COPY on PostgreSQL, executemany on SQLite).
 
 This module is the public face; the parts live beside it: ``demo_catalogue`` (names, regions,
-products), ``demo_profiles``, ``demo_portfolio`` (the numpy generator), ``demo_stage_rule``
-(the provisional stage rule) and ``demo_writer`` (the bulk writer).
+products), ``demo_profiles``, ``demo_portfolio`` (the numpy generator) and ``demo_writer``
+(the bulk writer). Stages come from the lifecycle rules, run over the loaded timeline.
 """
 
 from __future__ import annotations
@@ -23,17 +23,8 @@ import numpy as np
 from sqlalchemy import func, select
 
 from db.models import Customer as CustomerRow
+from db.models import StageChange
 from services.demo_portfolio import generate_portfolio
-from services.demo_stage_rule import (
-    CANCEL,
-    LAPSE_DAYS,
-    LOYAL_DAYS,
-    LOYAL_PURCHASES,
-    PURCHASE,
-    REACTIVATED_DAYS,
-    SIGNUP,
-    stage_from_history,
-)
 from services.demo_writer import (
     CUSTOMER_COLUMNS,
     EVENT_COLUMNS,
@@ -47,24 +38,9 @@ from services.domain import STAGES
 if TYPE_CHECKING:
     from services.container import Services
 
-__all__ = [
-    "CANCEL",
-    "DEMO_NOW",
-    "LAPSE_DAYS",
-    "LOYAL_DAYS",
-    "LOYAL_PURCHASES",
-    "PURCHASE",
-    "REACTIVATED_DAYS",
-    "RULE",
-    "SIGNUP",
-    "DemoSummary",
-    "generate_demo",
-    "load_demo_if_empty",
-    "stage_from_history",
-]
+__all__ = ["DEMO_NOW", "DemoSummary", "generate_demo", "load_demo_if_empty"]
 
 DEMO_NOW = datetime(2026, 11, 1, tzinfo=UTC)
-RULE = "demo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +64,7 @@ async def generate_demo(
     """Generate and store a demo portfolio of about ``customers`` customers.
 
     The same ``seed`` and ``now`` give the same rows. Customers are written in one transaction,
-    then events, stage history and segment members in transactions of a few bulk chunks, so a
+    then events and segment members in transactions of a few bulk chunks, so a
     failure may leave the events partly loaded. ``progress(rows_done, rows_total)`` is called
     after every chunk. ExternalIds are ``demo-<seed>-<n>``: loading one seed twice fails.
     """
@@ -96,7 +72,6 @@ async def generate_demo(
         raise ValueError(f"`customers` must be >= 1, got {customers}")
     now = (now or DEMO_NOW).astimezone(UTC)
     portfolio = generate_portfolio(np.random.default_rng(seed), customers, seed)
-    paths = portfolio.stage_paths()
     segments = {
         "vip": ("Clientes VIP", "Top 5% by demo spend", portfolio.vip),
         "newsletter": ("Newsletter", "Opted in to the newsletter (demo)", portfolio.newsletter),
@@ -111,23 +86,12 @@ async def generate_demo(
         writer.total = (
             customers
             + len(portfolio.events)
-            + sum(len(p) for p in paths)
             + sum(len(members) for *_, members in segments.values())
         )
         await writer.write(
-            session, "customers", CUSTOMER_COLUMNS, customer_rows(portfolio, ids, paths, writer)
+            session, "customers", CUSTOMER_COLUMNS, customer_rows(portfolio, ids, writer)
         )
     await writer.write_in_transactions("events", EVENT_COLUMNS, event_rows(portfolio, ids, writer))
-    changes = [
-        (int(ids[i]), before, after, at)
-        for i, path in enumerate(paths)
-        for (before, _), (after, at) in zip([(None, 0.0), *path], path)
-    ]
-    await writer.write_in_transactions(
-        "stage_changes",
-        ("customer_id", "from_stage", "to_stage", "at", "reason", "rule"),
-        [(cid, before, after, writer.stamp(at), None, RULE) for cid, before, after, at in changes],
-    )
     members = [
         (segment_ids[key], int(ids[i]), writer.stamp(0.0))
         for key, (*_, chosen) in segments.items()
@@ -139,15 +103,22 @@ async def generate_demo(
     # A bulk load leaves the planner's statistics stale; refresh them before anyone queries.
     async with services.engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
-    stages = [path[-1][0] for path in paths]
+    # Customers are written as prospects; the lifecycle rules then place every one of them from
+    # the loaded timeline (stages with their history, metrics, alarms, churn reasons, RFM scores,
+    # tiers and rule segments), exactly as ingestion would have.
+    lifecycle = await services.lifecycle.recompute()
+    async with services.sessions() as session:
+        moves = await session.scalar(
+            select(func.count()).select_from(StageChange).where(StageChange.customer_id.between(int(ids[0]), int(ids[-1])))
+        )
     return DemoSummary(
         customers=customers,
         events={
             str(t): int(n) for t, n in zip(*np.unique(portfolio.events.types, return_counts=True))
         },
         referrals=int((portfolio.referrer >= 0).sum()),
-        stages={s: stages.count(s) for s in STAGES if s in stages},
-        stage_changes=len(changes),
+        stages={s: lifecycle.stages[s] for s in STAGES if lifecycle.stages.get(s)},
+        stage_changes=int(moves or 0),
         segments={key: len(chosen) for key, (*_, chosen) in segments.items()},
     )
 

@@ -25,10 +25,12 @@ from services.demo_catalogue import (
     SIGNUP_CHANNELS,
 )
 from services.demo_profiles import Profile, profiles
-from services.demo_stage_rule import CANCEL, EPS, PURCHASE, SIGNUP, walk
 from services.domain import CHANNELS
 
 _EVENT_FIELDS = ("amount", "category", "score", "channel", "direction", "reason")
+
+# Every generated moment lies strictly before `now` (days are negative offsets from it).
+EPS = 1e-5
 
 
 class Events:
@@ -75,30 +77,6 @@ class Portfolio:
     events: Events
     vip: np.ndarray
     newsletter: np.ndarray
-
-    def lifecycle(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The stage-moving events as (customer index, kind, day), in (customer, time) order."""
-        types = self.events.types
-        moves = [types == "SIGNUP", types == "PURCHASE", types == "SUBSCRIPTION_CANCELLED"]
-        kind = np.select(moves, [SIGNUP, PURCHASE, CANCEL], -1)
-        keep = kind >= 0
-        return self.events.owner[keep], kind[keep], self.events.days[keep]
-
-    def stage_paths(self) -> list[list[tuple[str, float]]]:
-        """Each customer's stage path, as ``walk`` gives it, in customer order."""
-        owner, kinds, days = self.lifecycle()
-        bounds = np.searchsorted(owner, np.arange(len(self.created) + 1)).tolist()
-        kinds_list, days_list, created = kinds.tolist(), days.tolist(), self.created.tolist()
-        return [
-            walk(
-                kinds_list[bounds[i] : bounds[i + 1]],
-                days_list[bounds[i] : bounds[i + 1]],
-                created[i],
-                0.0,
-            )
-            for i in range(len(created))
-        ]
-
 
 def generate_portfolio(rng: np.random.Generator, n: int, seed: int) -> Portfolio:
     """``n`` customers drawn from ``rng``; ``seed`` only names them (``demo-<seed>-<n>``)."""
@@ -236,9 +214,13 @@ def generate_portfolio(rng: np.random.Generator, n: int, seed: int) -> Portfolio
     )
     vip = np.sort(np.argsort(-total, kind="stable")[: max(1, n // 20)])
     newsletter = np.flatnonzero(rng.random(n) < 0.3)
-    return Portfolio(
-        seed, created, channel, referrer, profiles(rng, n, level), events, vip, newsletter
-    )
+    people = profiles(rng, n, level)
+    # Prospects who never signed up are known only by name: giving an email or a phone would
+    # already place them in ACQUISITION, so they keep none.
+    signed_up = np.zeros(n, dtype=bool)
+    signed_up[events.owner[events.types == "SIGNUP"]] = True
+    people = [p if signed_up[i] else (p[0], None, None, *p[3:]) for i, p in enumerate(people)]
+    return Portfolio(seed, created, channel, referrer, people, events, vip, newsletter)
 
 
 def _between(rng: np.random.Generator, start: np.ndarray, end: np.ndarray) -> np.ndarray:

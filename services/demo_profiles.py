@@ -13,7 +13,7 @@ import numpy as np
 from services.demo_catalogue import DOMAINS, FIRST_F, FIRST_M, LEVELS, PLANS, REGIONS, SURNAMES
 
 # (name, email, phone, region, attributes as JSON)
-Profile = tuple[str, str, str, str, str]
+Profile = tuple[str, str | None, str | None, str, str]
 
 
 def profiles(rng: np.random.Generator, n: int, level: np.ndarray) -> list[Profile]:

@@ -107,15 +107,10 @@ class BulkWriter:
                 await self.write(session, table, columns, rows[start : start + step])
 
 
-def customer_rows(
-    portfolio: Portfolio,
-    ids: np.ndarray,
-    paths: list[list[tuple[str, float]]],
-    writer: BulkWriter,
-) -> list[tuple]:
-    """One row per customer in ``CUSTOMER_COLUMNS`` order, at the last stage of its path."""
+def customer_rows(portfolio: Portfolio, ids: np.ndarray, writer: BulkWriter) -> list[tuple]:
+    """One row per customer in ``CUSTOMER_COLUMNS`` order, as a prospect: the lifecycle
+    recompute that follows the load places each one."""
     created = writer.stamps(portfolio.created)
-    changed = writer.stamps(np.array([path[-1][1] for path in paths]))
     referrer = [int(ids[r]) if r >= 0 else None for r in portfolio.referrer.tolist()]
     return [
         (
@@ -128,10 +123,10 @@ def customer_rows(
             attributes,
             CHANNELS[portfolio.channel[i]],
             referrer[i],
-            paths[i][-1][0],
-            changed[i],
+            "AWARENESS",
             created[i],
-            changed[i],
+            created[i],
+            created[i],
             None,
         )
         for i, (name, email, phone, region, attributes) in enumerate(portfolio.profile)

@@ -71,7 +71,8 @@ async def test_demo_data_loads_every_customer_with_a_stage_and_refuses_the_same_
         )
     assert len(stages) == 300
     assert set(stages) <= set(STAGES)
-    assert with_history == 300
+    # Everyone the lifecycle rules moved past AWARENESS has a recorded history.
+    assert with_history == sum(stage != "AWARENESS" for stage in stages) > 0
     events = await _count(services, Event)
 
     again = ciclo("demo-data", "--customers", "300", "--seed", "3", database_url=database_url)

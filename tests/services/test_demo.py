@@ -7,7 +7,7 @@ from db import migrate
 from db.models import Customer, Event, SegmentMember, StageChange
 from db.session import make_engine
 from services.container import Services
-from services.demo import DEMO_NOW, generate_demo, load_demo_if_empty, stage_from_history
+from services.demo import DEMO_NOW, generate_demo, load_demo_if_empty
 
 CUSTOMERS = 2000
 
@@ -125,9 +125,10 @@ async def test_portfolio_is_believable(demo_services):
             "NO_LONGER_NEEDED",
             "OTHER",
         }
+        # The demo writes its own stage paths; the lifecycle recompute after it may add moves.
         assert (
             await session.scalar(select(func.count()).select_from(StageChange))
-            == summary.stage_changes
+            >= summary.stage_changes
         )
         last = (
             await session.execute(
@@ -140,7 +141,11 @@ async def test_portfolio_is_believable(demo_services):
         for cid, stage in last:
             final.setdefault(cid, stage)
         stages = dict((await session.execute(select(Customer.id, Customer.stage))).all())
-        assert final == stages
+        # Customers the rules never moved are prospects without history; the others end where
+        # their last recorded move took them.
+        assert {cid: stages[cid] for cid in final} == final
+        assert {stage for cid, stage in stages.items() if cid not in final} <= {"AWARENESS"}
+        assert set(stages.values()) == set(summary.stages)
         members = await session.scalar(select(func.count()).select_from(SegmentMember))
         assert members == sum(summary.segments.values())
 
@@ -152,43 +157,3 @@ async def test_load_demo_if_empty_loads_once(demo_services):
     assert second is None
     async with demo_services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Customer)) == 200
-
-
-def _at(days):
-    return DEMO_NOW - timedelta(days=days)
-
-
-def test_stage_from_history_walks_every_transition():
-    history = [
-        ("SIGNUP", _at(700)),
-        *[("PURCHASE", _at(690 - 30 * k)) for k in range(8)],
-        ("SUBSCRIPTION_CANCELLED", _at(300)),
-        ("PURCHASE", _at(40)),
-    ]
-    path = stage_from_history(history, created_at=_at(700), now=DEMO_NOW)
-    assert [stage for stage, _ in path] == [
-        "AWARENESS",
-        "ACQUISITION",
-        "CONVERSION",
-        "GROWTH",
-        "RETENTION",
-        "CHURNED",
-        "REACTIVATED",
-    ]
-    assert path[-1][1] == _at(40)
-
-
-def test_stage_from_history_lapses_after_180_quiet_days_and_reactivation_expires():
-    lapsed = stage_from_history(
-        [("SIGNUP", _at(400)), ("PURCHASE", _at(390))], created_at=_at(400), now=DEMO_NOW
-    )
-    assert lapsed[-1][0] == "CHURNED"
-    assert abs(lapsed[-1][1] - _at(210)) < timedelta(seconds=1)
-    expired = stage_from_history(
-        [("SIGNUP", _at(600)), ("PURCHASE", _at(590)), ("PURCHASE", _at(300))],
-        created_at=_at(600),
-        now=DEMO_NOW,
-    )
-    assert [s for s, _ in expired][-4:] == ["CHURNED", "REACTIVATED", "GROWTH", "CHURNED"]
-    prospect = stage_from_history([], created_at=_at(3), now=DEMO_NOW)
-    assert prospect == [("AWARENESS", _at(3))]
