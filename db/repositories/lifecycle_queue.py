@@ -13,32 +13,35 @@ from db.models.lifecycle_queue import LifecycleQueueEntry as Entry
 
 
 async def enqueue(session: AsyncSession, customer_ids: Iterable[int], now: datetime) -> None:
-    rows = [{"customer_id": cid, "queued_at": now} for cid in customer_ids]
-    if rows:
-        await session.execute(Entry.__table__.insert(), rows)
+    ids = sorted(set(customer_ids))
+    if ids:
+        await session.execute(Entry.__table__.insert(), [{"customer_ids": ids, "queued_at": now}])
 
 
-async def take(session: AsyncSession, limit: int) -> tuple[list[int], int]:
-    """Up to ``limit`` queued entries, oldest first: (distinct customer ids, highest entry id).
+async def take(session: AsyncSession, limit: int) -> tuple[list[int], list[int]]:
+    """The oldest queued batches, up to about ``limit`` customers: (distinct customer ids, entry ids).
 
     On PostgreSQL the entries are locked and skipped by other workers until this transaction ends,
-    so several workers drain side by side without doing the same customers twice at once.
+    so several workers drain side by side without taking the same batch twice.
     """
-    query = select(Entry.id, Entry.customer_id).order_by(Entry.id).limit(limit)
+    query = select(Entry.id, Entry.customer_ids).order_by(Entry.id).limit(max(1, limit // 100))
     if dialect_name(session) == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return [], 0
-    return sorted({row.customer_id for row in rows}), max(row.id for row in rows)
+    customers: set[int] = set()
+    taken: list[int] = []
+    for row in (await session.execute(query)).all():
+        if taken and len(customers) + len(row.customer_ids) > limit:
+            break
+        taken.append(row.id)
+        customers.update(row.customer_ids)
+    return sorted(customers), taken
 
 
-async def remove(session: AsyncSession, customer_ids: list[int], up_to: int) -> None:
-    """Remove the entries of these customers up to ``up_to``: later ones still owe a pass."""
-    await session.execute(
-        delete(Entry).where(Entry.customer_id.in_(customer_ids)).where(Entry.id <= up_to)
-    )
+async def remove(session: AsyncSession, entry_ids: list[int]) -> None:
+    await session.execute(delete(Entry).where(Entry.id.in_(entry_ids)))
 
 
 async def pending(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Entry)) or 0)
+    """Customers still owed a pass (counted once per queued batch)."""
+    rows = (await session.execute(select(Entry.customer_ids))).scalars().all()
+    return sum(len(ids) for ids in rows)

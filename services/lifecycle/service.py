@@ -108,14 +108,16 @@ class Lifecycle:
         return await self._pass(session, sorted(customer_ids))
 
     async def drain(self, *, limit: int = DRAIN_CHUNK) -> int:
-        """Run the owed pass for up to ``limit`` queued entries in one transaction; returns how many
-        customers were processed (0 when the queue is empty or another worker holds it all)."""
+        """Run the owed pass for the oldest queued batches (about ``limit`` customers) in one
+        transaction; returns how many customers were processed (0 when the queue is empty or
+        another worker holds it all)."""
         async with self._sessions.begin() as session:
-            ids, up_to = await queue_repo.take(session, limit)
-            if not ids:
+            ids, entries = await queue_repo.take(session, limit)
+            if not entries:
                 return 0
+            # Customers erased since their batch was queued are simply absent from the pass.
             await self._pass(session, ids)
-            await queue_repo.remove(session, ids, up_to)
+            await queue_repo.remove(session, entries)
         return len(ids)
 
     async def drain_all(self) -> int:

@@ -52,13 +52,14 @@ async def test_a_large_batch_is_queued_then_drained_to_the_same_stages_as_inline
     assert [(await services.customers.get_by_external_id(f"r{i}")).stage for i in range(12)] == drained
 
 
-async def test_entries_queued_while_draining_are_kept_for_the_next_round(services: Services) -> None:
+async def test_a_drain_round_takes_whole_batches_up_to_its_limit(services: Services) -> None:
     await services.customers.upsert_many([CustomerDraft(external_id=f"q{i}") for i in range(8)])
     deferred = with_inline_max(services, inline_max=2)
-    await deferred.events.record_many(purchases(8))
-    assert await deferred.lifecycle.drain(limit=3) > 0
-    left = await deferred.lifecycle.queued()
-    assert 0 < left < 8  # only part was taken
+    await deferred.events.record_many([e for e in purchases(8) if e.external_id in {f"q{i}" for i in range(4)}])
+    await deferred.events.record_many([e for e in purchases(8) if e.external_id in {f"q{i}" for i in range(4, 8)}])
+    assert await deferred.lifecycle.queued() == 8
+    assert await deferred.lifecycle.drain(limit=5) == 4  # the first batch whole; the second waits
+    assert await deferred.lifecycle.queued() == 4
     await deferred.lifecycle.drain_all()
     assert await deferred.lifecycle.queued() == 0
     assert set(await stages_of(services, 8)) <= {"CONVERSION", "GROWTH"}

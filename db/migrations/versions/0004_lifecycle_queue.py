@@ -6,6 +6,7 @@ Revises: 0003
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0004"
 down_revision = "0003"
@@ -13,22 +14,18 @@ branch_labels = None
 depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
     op.create_table(
         "lifecycle_queue",
         sa.Column("id", BIG_ID, nullable=False),
-        sa.Column("customer_id", BIG_ID, nullable=False),
+        sa.Column("customer_ids", JSON_DOC, nullable=False),
         sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_lifecycle_queue_customer_id_customers"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lifecycle_queue")),
     )
-    op.create_index("ix_lifecycle_queue_customer_id", "lifecycle_queue", ["customer_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_lifecycle_queue_customer_id", table_name="lifecycle_queue")
     op.drop_table("lifecycle_queue")
