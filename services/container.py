@@ -49,7 +49,7 @@ class Services:
         return cls(
             engine=engine,
             sessions=sessions,
-            customers=Customers(sessions),
+            customers=Customers(sessions, on_contact_data=lifecycle.on_events),
             events=Events(sessions, on_recorded=lifecycle.on_events),
             lifecycle=lifecycle,
             alerts=Alerts(sessions, lifecycle.now),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +30,17 @@ MAX_PAGE = 500
 _PROFILE_FIELDS = ("name", "email", "phone", "region", "attributes", "acquisition_channel")
 
 
+# Called inside the upsert's transaction with the ids of customers whose contact data was set:
+# the lifecycle places a prospect who gave an email or a phone in ACQUISITION.
+OnContactData = Callable[[AsyncSession, set[int]], Awaitable[object]]
+
+
 class Customers:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], on_contact_data: OnContactData | None = None
+    ) -> None:
         self._sessions = sessionmaker
+        self._on_contact_data = on_contact_data
 
     async def get(self, customer_id: int) -> Customer:
         async with self._sessions() as session:
@@ -149,6 +157,9 @@ class Customers:
                 if row:
                     updates.append({"id": ids[ext], **row, "updated_at": now})
             await repo.update_many(session, updates)
+            touched = {ids[ext] for ext, (_, d) in valid.items() if d.email or d.phone}
+            if self._on_contact_data is not None and touched:
+                await self._on_contact_data(session, touched)
         return BulkResult(
             accepted=len(valid),
             created=len(created),

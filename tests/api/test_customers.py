@@ -36,7 +36,16 @@ async def test_upsert_creates_then_updates_only_the_fields_sent(gql: Any) -> Non
     assert view["phone"] == "+34 600 000 000"
     assert view["attributes"] == {"age": 41, "vip": True}
     assert view["acquisitionChannel"] == "REFERRAL"
-    assert view["stage"] == "AWARENESS"
+    assert view["stage"] == "ACQUISITION"  # an email on file: the prospect gave contact data
+
+
+async def test_contact_data_moves_a_prospect_to_acquisition(gql: Any) -> None:
+    await upsert(gql, [{"externalId": "anon", "name": "Visitante"}])
+    assert (await gql(VIEW, {"ext": "anon"}))["customerByExternalId"]["stage"] == "AWARENESS"
+    await upsert(gql, [{"externalId": "anon", "phone": "+34 600 111 222"}])
+    view = (await gql(VIEW, {"ext": "anon"}))["customerByExternalId"]
+    assert view["stage"] == "ACQUISITION"
+    assert view["stageHistory"][0]["toStage"] == "ACQUISITION" and view["stageHistory"][0]["rule"] != "operator"
 
 
 async def test_referrals_resolve_within_one_batch_and_show_both_ways(gql: Any) -> None:

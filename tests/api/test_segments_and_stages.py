@@ -33,8 +33,8 @@ async def test_segment_errors_are_typed_results(gql: Any) -> None:
 
 
 async def test_set_stage_moves_the_customer_records_history_and_updates_counts(gql: Any, make_customer: Any) -> None:
-    await make_customer(external_id="a")
-    await make_customer(external_id="b")
+    await make_customer(external_id="a", email=None)
+    await make_customer(external_id="b", email=None)
     moved = await gql('mutation { setStage(input: {externalId: "a", stage: RETENTION, reason: "loyalty call"}) { ... on StageSet { customer { stage } change { fromStage toStage reason rule } } } }')
     assert moved["setStage"] == {"customer": {"stage": "RETENTION"},
                                  "change": {"fromStage": "AWARENESS", "toStage": "RETENTION", "reason": "loyalty call", "rule": "operator"}}

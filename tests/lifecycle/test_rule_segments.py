@@ -52,8 +52,8 @@ async def test_leaves_cover_profile_attributes_stage_events_and_alerts(services:
     assert await members(gql, {"field": "attributes.credit", "op": "IN", "value": ["A", "B"]}) == ["r1", "r2"]
     assert await members(gql, {"field": "attributes.vip", "op": "EQ", "value": True}) == ["r1"]
     assert await members(gql, {"field": "attributes.credit", "op": "IS_NULL", "value": True}) == ["r3", "r4"]
-    # r4 gave contact data but has no events yet: the rules place it at the next recompute.
-    assert await members(gql, {"field": "stage", "op": "IN", "value": ["ACQUISITION"]}) == ["r3"]
+    # r4 gave contact data (no events yet): the upsert already placed it.
+    assert await members(gql, {"field": "stage", "op": "IN", "value": ["ACQUISITION"]}) == ["r3", "r4"]
     recent = {"field": "events.count", "eventType": "PURCHASE", "withinDays": 90, "op": "GTE", "value": 2}
     assert await members(gql, recent) == ["r1"]
     spent = {"field": "events.sum", "eventType": "PURCHASE", "op": "GT", "value": 100}
