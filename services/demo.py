@@ -12,22 +12,20 @@ products), ``demo_profiles``, ``demo_portfolio`` (the numpy generator) and ``dem
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.models import Customer as CustomerRow
 from db.models import StageChange
+from db.repositories.events import EVENT_COLUMNS
 from services.demo_portfolio import generate_portfolio
 from services.demo_writer import (
     CUSTOMER_COLUMNS,
-    EVENT_COLUMNS,
     BulkWriter,
     customer_rows,
     event_rows,

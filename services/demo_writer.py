@@ -15,7 +15,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer as CustomerRow
-from db.repositories.events import EVENT_COLUMNS
 from services.domain import CHANNELS
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -16,6 +16,7 @@ from db.models import LifecycleSetting
 from db.repositories import alerts as alert_repo
 from db.repositories import lifecycle as repo
 from db.repositories import lifecycle_queue as queue_repo
+from db.base import utcnow
 from services.lifecycle import broadcast, membership, scores
 from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
@@ -35,9 +36,6 @@ log = logging.getLogger("ciclo.lifecycle")
 Clock = Callable[[], datetime]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class Lifecycle:
     def __init__(
@@ -46,7 +44,7 @@ class Lifecycle:
         *,
         base_config: LifecycleConfig | None = None,
         broadcaster: Broadcaster | None = None,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
         inline_max: int = DEFAULT_INLINE_MAX,
     ) -> None:
         if inline_max < 0:

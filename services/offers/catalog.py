@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import DecisionPoint as DecisionPointRow
 from db.repositories import offer_features as feature_repo
 from db.repositories import offers as repo
+from db.base import utcnow
 from engine import EngineError, FeatureEncoder, InvalidPolicyConfig
 from engine.features import check_feature_name
 from services.errors import InvalidInput
@@ -30,9 +31,6 @@ ENCODER_SAMPLE = 2000
 MAX_LEVERS = 50
 MAX_FEATURES = 50
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _check_key(field: str, key: str) -> None:
@@ -59,7 +57,7 @@ def check_lever(draft: LeverDraft) -> None:
 
 
 class Catalog:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = sessionmaker
         self.clock = clock
 

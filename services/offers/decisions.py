@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from types import SimpleNamespace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import offer_features as feature_repo
 from db.repositories import offers as repo
+from db.base import utcnow
 from engine import InvalidContext as EngineInvalidContext
 from services.domain import ItemError
 from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
@@ -27,16 +28,13 @@ MAX_BATCH = 10_000
 REQUEST_ID_MAX = 128
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class Decisions:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         registry: ModelRegistry,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker

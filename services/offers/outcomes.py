@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
+from db.base import utcnow
 from services.domain import ItemError
 from services.errors import InvalidInput, ServiceError
 from services.offers import mapping
@@ -23,9 +24,6 @@ from services.offers.values import BulkOutcomes, LeverStats, Outcome, OutcomeRep
 MAX_BATCH = 10_000
 KEY_MAX = 128
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_report(report: OutcomeReport) -> None:
@@ -49,7 +47,7 @@ class Outcomes:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         registry: ModelRegistry,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
