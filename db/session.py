@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
@@ -52,28 +49,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class QueuedWriteSessionmaker(async_sessionmaker[AsyncSession]):
-    """On SQLite, write transactions (`begin()`) of one process queue on one asyncio lock.
-
-    SQLite has a single writer. Two concurrent write transactions otherwise meet in SQLite's busy
-    handler, which sleeps in steps of up to 100 ms: that, not the work, made the tail latency of
-    concurrent writes. An asyncio lock hands the write lock over as soon as it is free. Reads
-    (`sessionmaker()`) never wait on it: WAL readers do not block.
-    """
-
-    def __init__(self, engine: AsyncEngine, **kwargs: Any) -> None:
-        super().__init__(engine, **kwargs)
-        self._writer = asyncio.Lock()
-
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
-        async with self._writer:
-            async with super().begin() as session:
-                yield session
-
-
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """One per engine and process: on SQLite it also queues this process's write transactions."""
-    if engine.dialect.name == "sqlite":
-        return QueuedWriteSessionmaker(engine, expire_on_commit=False)
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -19,6 +19,7 @@ from services.domain import ItemError
 from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
 from services.offers import features, mapping
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
+from services.offers.gate import WriteGate
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
 
@@ -34,10 +35,12 @@ class Decisions:
         sessionmaker: async_sessionmaker[AsyncSession],
         registry: ModelRegistry,
         clock: Callable[[], datetime] = utcnow,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self.registry = registry
         self.clock = clock
+        self.gate = gate or WriteGate(sessionmaker)
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
@@ -70,7 +73,7 @@ class Decisions:
         except EngineInvalidContext as exc:
             raise InvalidContext(exc.key, exc.reason) from None
         rows[0].pop("_external_id")
-        async with self._sessions.begin() as session:
+        async with self.gate.begin() as session:
             written = await repo.insert_decisions(session, rows)
             if not written:  # lost a race on the same request id: the winner's decision stands
                 found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
@@ -144,7 +147,7 @@ class Decisions:
     async def activate(self, decision_id: int) -> Decision:
         """Start the reward window of a decision made with deferred activation (idempotent)."""
         now = self.clock()
-        async with self._sessions.begin() as session:
+        async with self.gate.begin() as session:
             found = await repo.decisions_by_ids(session, [decision_id])
             if not found:
                 raise UnknownDecision(decision_id)
@@ -206,7 +209,7 @@ class Decisions:
                     todo.append((index, by_ext[ext]))
             rows, bad = self._choose_rows(served, todo, context, eligible, request, request_ids)
             errors.extend(bad)
-            async with self._sessions.begin() as session:
+            async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
                 ids = list(written.values()) + [row.id for row in replayed.values()]
                 lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]

@@ -16,6 +16,7 @@ from services.domain import ItemError
 from services.errors import InvalidInput, ServiceError
 from services.offers import mapping
 from services.offers.errors import DecisionNotActive, OutcomeConflict, UnknownDecision, UnknownDecisionPoint
+from services.offers.gate import WriteGate
 from services.offers.registry import ModelRegistry
 from services.offers.rewards import reward_of
 from services.offers.values import BulkOutcomes, LeverStats, Outcome, OutcomeReport
@@ -47,10 +48,12 @@ class Outcomes:
         sessionmaker: async_sessionmaker[AsyncSession],
         registry: ModelRegistry,
         clock: Callable[[], datetime] = utcnow,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self.registry = registry
         self.clock = clock
+        self.gate = gate or WriteGate(sessionmaker)
 
     async def record(self, report: OutcomeReport) -> Outcome:
         """Store the outcome of an activated decision, exactly once.
@@ -90,7 +93,7 @@ class Outcomes:
                 results[index] = exc
                 continue
             pending.setdefault(report.decision_id, index)
-        # Reads first, outside the write transaction: on SQLite, writes queue (db.session).
+        # Reads first, outside the write gate: only the lock, the insert and its read-back queue.
         async with self._sessions() as session:
             decisions = {row.id: row for row in await repo.decisions_by_ids(session, list(pending))}
             points = {pid: await self._point(session, pid) for pid in {d.decision_point_id for d in decisions.values()}}
@@ -118,7 +121,7 @@ class Outcomes:
                             "created_at": now,
                         }
                     )
-        async with self._sessions.begin() as session:
+        async with self.gate.begin() as session:
             # Outcome ids must commit in id order per decision point: see services.offers.registry.
             await repo.lock_decision_points(session, [row["decision_point_id"] for row in rows])
             await outcome_repo.insert_outcomes(session, rows)
@@ -153,7 +156,7 @@ class Outcomes:
             points = [mapping.decision_point(row) for row in await repo.all_decision_points(session)]
         total = 0
         for point in points:
-            async with self._sessions.begin() as session:
+            async with self.gate.begin() as session:
                 await repo.lock_decision_points(session, [point.id])
                 total += await outcome_repo.expire(session, point.id, point.default_reward, now)
         if total:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
+from services.offers.gate import WriteGate
 from services.offers.outcomes import Outcomes
 from services.offers.registry import ModelRegistry
 from services.offers.values import Lever
@@ -31,8 +32,9 @@ class Offers:
     @classmethod
     def build(cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0) -> Offers:
         registry = ModelRegistry(sessions, worker=worker)
+        gate = WriteGate(sessions)
         return cls(
-            Catalog(sessions), Decisions(sessions, registry), Outcomes(sessions, registry), registry
+            Catalog(sessions), Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:
