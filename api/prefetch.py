@@ -19,24 +19,29 @@ from services import domain
 Plan = Callable[[Loaders, Sequence[domain.Customer], SelectedField], Any]
 
 
-def _events(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedField) -> Any:
-    # Look-ahead arguments come as written in the query (literals may arrive as text); a value
-    # that does not read as a page size simply is not prefetched: the field resolves it itself.
+def _page_size(field: SelectedField) -> int | None:
+    """The field's `first` when its page can come from a batched loader, else None.
+
+    Look-ahead arguments come as written in the query (literals may arrive as text); a value that
+    does not read as a page size is simply not prefetched: the field resolves it itself.
+    """
     try:
         first = int(field.arguments.get("first", 10))
     except (TypeError, ValueError):
         return None
-    if field.arguments.get("after") is None and 1 <= first <= MAX_LOADED_TIMELINE:
-        return loaders.latest_events.load_many([(c.id, first) for c in page])
-    return None
+    return first if 1 <= first <= MAX_LOADED_TIMELINE else None
+
+
+def _events(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedField) -> Any:
+    first = _page_size(field)
+    if first is None or field.arguments.get("after") is not None:
+        return None
+    return loaders.latest_events.load_many([(c.id, first) for c in page])
 
 
 def _decisions(loaders: Loaders, page: Sequence[domain.Customer], field: SelectedField) -> Any:
-    try:
-        first = int(field.arguments.get("first", 10))
-    except (TypeError, ValueError):
-        return None
-    return loaders.customer_decisions.load_many([(c.id, first) for c in page]) if 1 <= first <= MAX_LOADED_TIMELINE else None
+    first = _page_size(field)
+    return None if first is None else loaders.customer_decisions.load_many([(c.id, first) for c in page])
 
 
 def _referrer(loaders: Loaders, page: Sequence[domain.Customer], _: SelectedField) -> Any:
