@@ -18,6 +18,7 @@ from api.mutations import Mutation
 from api.offer_mutations import OfferMutation
 from api.offer_queries import OfferQuery
 from api.queries import Query
+from api.report_queries import ReportQuery
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
 
@@ -48,7 +49,7 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, ReportQuery)),
         mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
         subscription=Subscription,
         extensions=extensions,

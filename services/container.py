@@ -18,6 +18,7 @@ from services.lifecycle.reasons import Reasons
 from services.lifecycle.segments import RuleSegments
 from services.lifecycle.service import DEFAULT_INLINE_MAX, Lifecycle
 from services.offers import Offers
+from services.reports import AlertReports, LeverReports
 from services.segments import Segments
 from services.stages import Stages
 
@@ -36,6 +37,8 @@ class Services:
     segments: Segments
     stages: Stages
     offers: Offers
+    lever_reports: LeverReports
+    alert_reports: AlertReports
 
     @classmethod
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
@@ -59,4 +62,6 @@ class Services:
             segments=Segments(sessions),
             stages=Stages(sessions),
             offers=Offers.build(sessions, worker=worker),
+            lever_reports=LeverReports(sessions),
+            alert_reports=AlertReports(sessions),
         )

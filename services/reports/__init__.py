@@ -1,0 +1,6 @@
+"""Analysts' reports over the decision log and the alert desk: aggregate SQL plus interval math."""
+
+from services.reports.alerts import AlertReports
+from services.reports.levers import LeverReports
+
+__all__ = ["AlertReports", "LeverReports"]
