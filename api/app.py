@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api import dashboard
 from api.context import Context
 from api.lifecycle_runtime import LifecycleRuntime
 from api.loaders import Loaders
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *dashboard.routes(),
         ]
     )
     app.add_middleware(ServerTimingMiddleware)
