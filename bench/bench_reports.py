@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -135,10 +136,10 @@ async def bench(url: str, decisions: int, customers: int, repeat: int) -> None:
             for dimension in ("SEGMENT", "STAGE", "VALUE_TIER", "CHURN_REASON", "CAMPAIGN")
         ]
         print(f"\n{command_line()}")
-        print(f"{'report':<36}{'median s':>9}{'max s':>8}{'x count(*)':>12}{'x join':>8}  target <= 2 s")
+        print(f"{'report':<40}{'median s':>9}{'max s':>8}{'x count(*)':>12}{'x join':>8}  target <= 2 s")
         for name, run in runs:
             median, worst, _ = await timed(run, repeat)
-            print(f"{name:<36}{median:>9.3f}{worst:>8.3f}{median / base:>12.1f}"
+            print(f"{name:<40}{median:>9.3f}{worst:>8.3f}{median / base:>12.1f}"
                   f"{median / baselines['join count per lever']:>8.2f}  {'OK' if worst <= 2 else 'MISSED'}")
     finally:
         await engine.dispose()

@@ -46,7 +46,8 @@ export function intervalBars(container, rows, { format = (v) => v.toFixed(2), wi
   container.replaceChildren();
   const known = rows.filter((r) => r.value !== null && r.value !== undefined);
   if (!known.length) return empty(container, "No outcomes yet.");
-  const row = 26, left = 150, right = 90, top = 8, bottom = 22;
+  const longest = Math.max(...rows.map((r) => String(r.label).length));
+  const row = 26, left = Math.min(280, Math.max(90, longest * 6.6 + 16)), right = 90, top = 8, bottom = 22;
   const height = top + bottom + rows.length * row;
   const values = known.flatMap((r) => [r.value, r.low ?? r.value, r.high ?? r.value]);
   const min = Math.min(0, ...values), max = Math.max(0, ...values);
@@ -90,8 +91,9 @@ export function stackedColumns(container, periods, series, { format = (v) => Str
   const y = (v) => height - bottom - (v / max) * (height - top - bottom);
   const chart = svg(width, height);
   chart.append(node("line", { class: "axis", x1: left, x2: width - right, y1: y(0), y2: y(0) }));
-  for (const tick of [0, max / 2, max]) {
-    chart.append(node("text", { x: left - 6, y: y(tick) + 4, "text-anchor": "end" }, format(tick)));
+  const ticks = [...new Map([0, max / 2, max].map((t) => [format(t), t])).entries()];
+  for (const [label, tick] of ticks) {
+    chart.append(node("text", { x: left - 6, y: y(tick) + 4, "text-anchor": "end" }, label));
   }
   const labelEvery = Math.ceil(periods.length / 12);
   periods.forEach((period, i) => {

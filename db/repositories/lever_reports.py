@@ -1,36 +1,31 @@
 """Aggregates over the decision log for the analysts' lever reports. They never commit.
 
 Every statement groups in the database and returns one row per lever (and per period or group):
-the sums the services need for means and for variances (sums of squares), never decision rows.
+counts, and the sum and sum of squares of ``earned`` (an outcome's revenue when accepted, else 0),
+never decision rows. A decision without an outcome (not activated, or its window still open) adds
+0 to every sum and is not counted in ``outcomes``, the denominator of every rate.
 
-Per-decision quantities are defined once here, on the join of a decision with its outcome and
-its lever's current cost model:
-
-- ``earned``: the outcome's revenue when accepted, else 0;
-- ``cost``: the lever's contact cost for any outcome, plus, when accepted, its unit cost and its
-  discount and cost shares (percent) of the revenue. The same arithmetic as the NET_VALUE reward;
-- ``net``: earned - cost.
-
-A decision without an outcome (not activated, or its window still open) adds 0 to every sum and is
-not counted in ``outcomes``, which is the denominator of every rate.
+Costs are not summed here: within one lever a decision's cost is linear in (accepted, earned), so
+the service derives the cost and net-value sums exactly from these sums and the lever's cost model
+(see services.reports.leaderboard). That keeps the levers table out of the 1M-row join.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Row, String, and_, case, cast, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name
-from db.models import Customer, CustomerReason, CustomerScores, Decision, Lever, Outcome, Segment, SegmentMember
+from db.models import Customer, CustomerReason, CustomerScores, Decision, Outcome, Segment, SegmentMember
 
 DIMENSIONS = ("SEGMENT", "STAGE", "VALUE_TIER", "CHURN_REASON", "CAMPAIGN")
 INTERVALS = ("DAY", "WEEK")
 NO_GROUP = "NONE"
+ANALYTIC_WORK_MEM = "64MB"
 DEFAULT_TIER = "BRONZE"  # customers without scores (prospects) are BRONZE, as in the lifecycle
 
 
@@ -52,21 +47,9 @@ def _earned() -> ColumnElement[float]:
     return case((Outcome.accepted, func.coalesce(Outcome.revenue, 0.0)), else_=0.0)
 
 
-def _cost() -> ColumnElement[float]:
-    contact = func.coalesce(Lever.contact_cost, 0.0)
-    unit = func.coalesce(Lever.unit_cost, 0.0)
-    share = (func.coalesce(Lever.discount_percent, 0.0) + func.coalesce(Lever.cost_percent_of_value, 0.0)) / 100.0
-    return case(
-        (Outcome.id.is_(None), 0.0),
-        (Outcome.accepted, contact + unit + share * func.coalesce(Outcome.revenue, 0.0)),
-        else_=contact,
-    )
-
-
 def _sums() -> list[Any]:
-    """decisions, activated, outcomes, accepted, and sum / sum of squares of earned, cost, net."""
-    earned, cost = _earned(), _cost()
-    net = earned - cost
+    """decisions, activated, outcomes, accepted, and the sum and sum of squares of earned."""
+    earned = _earned()
     return [
         func.count(Decision.id).label("decisions"),
         func.count(Decision.activated_at).label("activated"),
@@ -74,10 +57,6 @@ def _sums() -> list[Any]:
         func.coalesce(func.sum(case((Outcome.accepted, 1), else_=0)), 0).label("accepted"),
         func.coalesce(func.sum(earned), 0.0).label("revenue"),
         func.coalesce(func.sum(earned * earned), 0.0).label("revenue_sq"),
-        func.coalesce(func.sum(cost), 0.0).label("cost"),
-        func.coalesce(func.sum(cost * cost), 0.0).label("cost_sq"),
-        func.coalesce(func.sum(net), 0.0).label("net"),
-        func.coalesce(func.sum(net * net), 0.0).label("net_sq"),
     ]
 
 
@@ -106,18 +85,13 @@ def _terms(scope: LogScope) -> list[ColumnElement[bool]]:
 
 
 def _logged(*columns: Any) -> Any:
-    return (
-        select(*columns)
-        .select_from(Decision)
-        .outerjoin(Outcome, Outcome.decision_id == Decision.id)
-        .outerjoin(Lever, Lever.key == Decision.lever_key)
-    )
+    return select(*columns).select_from(Decision).outerjoin(Outcome, Outcome.decision_id == Decision.id)
 
 
 async def lever_sums(session: AsyncSession, scope: LogScope) -> list[Row[Any]]:
-    """One row per lever in the log: (lever_key, kind, *sums)."""
+    """One row per lever in the log: (lever_key, *sums)."""
     query = (
-        _logged(Decision.lever_key, func.max(Lever.kind).label("kind"), *_sums())
+        _logged(Decision.lever_key, *_sums())
         .where(and_(*_terms(scope)))
         .group_by(Decision.lever_key)
         .order_by(Decision.lever_key)
@@ -156,31 +130,45 @@ def _group_column(dimension: str) -> tuple[ColumnElement[Any], list[tuple[Any, A
 
 
 async def lever_sums_by(session: AsyncSession, scope: LogScope, dimension: str) -> list[Row[Any]]:
-    """One row per (group, lever): (grp, lever_key, kind, *sums). A decision of a customer in several
+    """One row per (group, lever): (grp, lever_key, *sums). A decision of a customer in several
     segments counts in each of them; customers in none (or with no churn reason) form group NONE."""
     group, joins = _group_column(dimension)
-    query = _logged(group.label("grp"), Decision.lever_key, func.max(Lever.kind).label("kind"), *_sums())
+    query = _logged(group.label("grp"), Decision.lever_key, *_sums())
     for target, on in joins:
         query = query.outerjoin(target, on)
     query = query.where(and_(*_terms(scope))).group_by(group, Decision.lever_key).order_by(group, Decision.lever_key)
     return list((await session.execute(query)).all())
 
 
-def period_start(column: Any, interval: str, dialect: str) -> ColumnElement[str]:
-    """'YYYY-MM-DD' of the UTC day, or of the Monday of the ISO week, a timestamp falls in."""
+def period_start(column: Any, interval: str, dialect: str) -> ColumnElement[Any]:
+    """The start of the UTC day, or of the ISO week (Monday), a timestamp falls in: 'YYYY-MM-DD'
+    text on SQLite, a timestamp at midnight on PostgreSQL (formatting a million rows in SQL costs
+    more than the grouping; ``period_date`` reads both)."""
     if interval not in INTERVALS:
         raise ValueError(f"unknown interval {interval!r}")
     if dialect == "sqlite":
         # Stored as UTC text. 'weekday 0' moves forward to Sunday (staying on a Sunday), -6 days to its Monday.
         return func.date(column) if interval == "DAY" else func.date(column, "weekday 0", "-6 days")
     unit = "day" if interval == "DAY" else "week"  # PostgreSQL weeks start on Monday
-    return func.to_char(func.date_trunc(unit, func.timezone("UTC", column)), "YYYY-MM-DD")
+    return func.date_trunc(unit, func.timezone("UTC", column))
+
+
+def period_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+async def analytic_settings(session: AsyncSession) -> None:
+    """Give this transaction's joins room to hash a million-row log in memory on PostgreSQL (the
+    default 4MB work_mem spills the outcomes hash to disk in 16 batches). SET LOCAL ends with the
+    transaction."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(text(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'"))
 
 
 async def timeline_sums(session: AsyncSession, scope: LogScope, interval: str) -> list[Row[Any]]:
     """One row per (period, lever): (period, lever_key, decisions, activated, outcomes, accepted, revenue)."""
     period = period_start(Decision.created_at, interval, dialect_name(session))
-    sums = _sums()[:5]
+    sums = _sums()[:5]  # no squares: the timeline has no intervals
     query = (
         _logged(period.label("period"), Decision.lever_key, *sums)
         .where(and_(*_terms(scope)))
@@ -188,8 +176,3 @@ async def timeline_sums(session: AsyncSession, scope: LogScope, interval: str) -
         .order_by(period, Decision.lever_key)
     )
     return list((await session.execute(query)).all())
-
-
-async def lever_kinds(session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
-    query = select(Lever.key, Lever.kind).where(Lever.key.in_(list(keys)))
-    return {key: kind for key, kind in (await session.execute(query)).all()}

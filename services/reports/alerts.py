@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import alert_reports as repo
+from db.repositories.lever_reports import period_date
 from services.errors import InvalidInput
 from services.reports.values import AlertCount
 
@@ -21,4 +22,4 @@ class AlertReports:
             raise InvalidInput("to", f"must be after from ({start.isoformat()}), got {end.isoformat()}")
         async with self._sessions() as session:
             rows = await repo.raised_per_period(session, start, end, interval)
-        return [AlertCount(date.fromisoformat(str(period)), kind, int(n)) for period, kind, n in rows]
+        return [AlertCount(period_date(period), kind, int(n)) for period, kind, n in rows]

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.reports import intervals
 from services.reports.ranking import probability_best
+from services.offers.values import Lever
 from services.reports.values import LeverPerformance, Uplift
 
 CONTROL_KIND = "NO_ACTION"
@@ -16,7 +17,7 @@ CONTROL_KIND = "NO_ACTION"
 
 @dataclass(frozen=True, slots=True)
 class LeverSums:
-    """What the database adds up for one lever (see db.repositories.lever_reports)."""
+    """One lever's sums over its resolved decisions (see db.repositories.lever_reports)."""
 
     lever: str
     kind: str | None
@@ -32,11 +33,26 @@ class LeverSums:
     net_sq: float = 0.0
 
     @classmethod
-    def from_row(cls, row: Any, kind: str | None) -> LeverSums:
+    def from_row(cls, row: Any, lever: Lever | None) -> LeverSums:
+        """Completes the database's sums with the cost and net-value sums.
+
+        With c the contact cost, u the unit cost and s the discount plus cost share of revenue,
+        a resolved decision with acceptance a (0/1) and earned revenue e (0 unless accepted) costs
+        c + u·a + s·e. Since a² = a and a·e = e, over n outcomes with A accepted, E = Σe, Q = Σe²:
+        Σcost = cn + uA + sE;  Σcost² = c²n + u²A + s²Q + 2cuA + 2(c + u)sE;
+        Σe·cost = (c + u)E + sQ;  Σnet = E − Σcost;  Σnet² = Q − 2Σe·cost + Σcost².
+        """
+        n, accepted = int(row.outcomes), int(row.accepted)
+        total, squares = float(row.revenue), float(row.revenue_sq)
+        c = lever.contact_cost if lever else 0.0
+        u = lever.unit_cost if lever else 0.0
+        share = (lever.discount_percent + lever.cost_percent_of_value) / 100.0 if lever else 0.0
+        cost = c * n + u * accepted + share * total
+        cost_sq = c * c * n + u * u * accepted + share * share * squares + 2 * c * u * accepted + 2 * (c + u) * share * total
+        cross = (c + u) * total + share * squares
         return cls(
-            row.lever_key, kind, int(row.decisions), int(row.activated), int(row.outcomes), int(row.accepted),
-            float(row.revenue), float(row.revenue_sq), float(row.cost), float(row.cost_sq),
-            float(row.net), float(row.net_sq),
+            row.lever_key, lever.kind if lever else None, int(row.decisions), int(row.activated), n, accepted,
+            total, squares, cost, cost_sq, total - cost, squares - 2 * cross + cost_sq,
         )
 
 

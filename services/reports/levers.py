@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import lever_reports as repo
@@ -13,6 +11,7 @@ from db.repositories import segments as segment_repo
 from services.errors import InvalidInput
 from services.offers import mapping
 from services.offers.errors import UnknownDecisionPoint
+from services.offers.values import Lever
 from services.reports.leaderboard import LeverSums, leaderboard
 from services.reports.values import GroupPerformance, LeverPerformance, ReportFilter, TimelinePoint
 
@@ -31,11 +30,13 @@ class LeverReports:
         async with self._sessions() as session:
             log_scope, configured = await self._scope(session, point_key, scope)
             rows = await repo.lever_sums(session, log_scope)
-            found = {row.lever_key: row for row in rows}
-            missing = [key for key in configured if key not in found]
-            kinds = await repo.lever_kinds(session, missing) if missing else {}
-        sums = [LeverSums.from_row(found[key], found[key].kind) if key in found else LeverSums(key, kinds.get(key)) for key in configured]
-        sums += [LeverSums.from_row(row, row.kind) for row in rows if row.lever_key not in set(configured)]
+            levers = await self._levers(session, [*configured, *(row.lever_key for row in rows)])
+        found = {row.lever_key: row for row in rows}
+        keys = list(configured) + [row.lever_key for row in rows if row.lever_key not in set(configured)]
+        sums = [
+            LeverSums.from_row(found[key], levers.get(key)) if key in found else LeverSums(key, _kind(levers.get(key)))
+            for key in keys
+        ]
         return leaderboard(sums, seed=seed)
 
     async def performance_by(
@@ -49,9 +50,10 @@ class LeverReports:
         async with self._sessions() as session:
             log_scope, _ = await self._scope(session, point_key, scope)
             rows = await repo.lever_sums_by(session, log_scope, dimension)
+            levers = await self._levers(session, [row.lever_key for row in rows])
         groups: dict[str, list[LeverSums]] = defaultdict(list)
         for row in rows:
-            groups[str(row.grp)].append(LeverSums.from_row(row, row.kind))
+            groups[str(row.grp)].append(LeverSums.from_row(row, levers.get(row.lever_key)))
         return [GroupPerformance(group, tuple(leaderboard(sums, seed=seed))) for group, sums in groups.items()]
 
     async def timeline(self, point_key: str, interval: str, scope: ReportFilter = ReportFilter()) -> list[TimelinePoint]:
@@ -64,8 +66,8 @@ class LeverReports:
             log_scope, _ = await self._scope(session, point_key, scope)
             rows = await repo.timeline_sums(session, log_scope, interval)
         levers = sorted({row.lever_key for row in rows})
-        cells = {(str(row.period), row.lever_key): row for row in rows}
-        periods = sorted({str(row.period) for row in rows})
+        cells = {(repo.period_date(row.period), row.lever_key): row for row in rows}
+        periods = sorted({period for period, _ in cells})
         points: list[TimelinePoint] = []
         for period in periods:
             active = sum(int(cells[(period, lever)].activated) for lever in levers if (period, lever) in cells)
@@ -77,14 +79,19 @@ class LeverReports:
                 )
                 points.append(
                     TimelinePoint(
-                        period=date.fromisoformat(period), lever=lever, decisions=decisions, activated=activated,
+                        period=period, lever=lever, decisions=decisions, activated=activated,
                         allocation_share=activated / active if active else None, outcomes=outcomes, accepted=accepted,
                         accept_rate=accepted / outcomes if outcomes else None, revenue=revenue,
                     )
                 )
         return points
 
+    async def _levers(self, session: AsyncSession, keys: list[str]) -> dict[str, Lever]:
+        """The levers' current kind and cost model (the reports price every decision by it)."""
+        return {row.key: mapping.lever(row) for row in await offer_repo.levers_by_keys(session, sorted(set(keys)))}
+
     async def _scope(self, session: AsyncSession, point_key: str, scope: ReportFilter) -> tuple[repo.LogScope, tuple[str, ...]]:
+        await repo.analytic_settings(session)
         row = await offer_repo.decision_point(session, point_key)
         if row is None:
             raise UnknownDecisionPoint(point_key)
@@ -98,3 +105,7 @@ class LeverReports:
             point.id, scope.start, scope.end, scope.segment_key, scope.stage, scope.value_tier, scope.campaign_id
         )
         return log_scope, point.levers
+
+
+def _kind(lever: Lever | None) -> str | None:
+    return lever.kind if lever else None
