@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import statistics
 import sys
 import time
@@ -62,13 +64,15 @@ GENERATE = [
               now() - make_interval(days => (k * 30)::int), now()
        FROM generate_series(1::bigint, :customers) AS g, generate_series(1, 2) AS k
        WHERE g % 6 = 0 AND (k = 1 OR g % 12 = 0)""",
-    # The decision log: 95% activated, 20% in one of four campaigns, over 26 weeks.
+    # The decision log: 95% activated, 20% in one of four campaigns, over 26 weeks. Rows carry a
+    # feature vector and an explanation of the size decide writes, so scans cost what they will.
     """INSERT INTO decisions (decision_point_id, customer_id, lever_key, propensity, expected_reward, candidates,
                               features, context, explanation, config_version, model_version, created_at,
                               activated_at, window_ends_at, campaign_id)
        SELECT :point, 1 + (g * 7919) % :customers,
               (ARRAY['DISCOUNT_10','FREE_SHIPPING','PERSONAL_CALL','NO_ACTION'])[1 + g % 4], 0.25, 0,
-              '[]'::jsonb, '[]'::jsonb, '{}'::jsonb, '{}'::jsonb, 1, 1, t,
+              CAST(:candidates AS jsonb), CAST(:features AS jsonb), '{"channel": "web"}'::jsonb,
+              CAST(:explanation AS jsonb), 1, 1, t,
               CASE WHEN g % 20 <> 0 THEN t END, CASE WHEN g % 20 <> 0 THEN t + interval '7 days' END,
               CASE WHEN g % 5 = 0 THEN 1 + (g / 5) % 4 END
        FROM generate_series(1::bigint, :decisions) AS g,
@@ -82,6 +86,13 @@ GENERATE = [
        WHERE d.activated_at IS NOT NULL AND d.id % 10 <> 0""",
     "ANALYZE",
 ]
+# What decide stores with every decision (services.offers.decisions), at a typical size.
+PAYLOAD = {
+    "candidates": json.dumps([lever.key for lever in LEVERS]),
+    "features": json.dumps([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.6, 0.25, 0.333, 0.1, 0.75, 1.0]),
+    "explanation": json.dumps({'estimates': [{'lever': 'DISCOUNT_10', 'estimatedReward': 0.123456789, 'score': 0.987654321}, {'lever': 'FREE_SHIPPING', 'estimatedReward': 0.123456789, 'score': 0.987654321}, {'lever': 'PERSONAL_CALL', 'estimatedReward': 0.123456789, 'score': 0.987654321}, {'lever': 'NO_ACTION', 'estimatedReward': 0.123456789, 'score': 0.987654321}], 'inputs': [['stage', 'GROWTH'], ['valueTier', 'GOLD'], ['rfm.recency', 3], ['daysSinceLastPurchase', 41], ['openAlerts', 1], ['tenureDays', 388]]}),
+}
+
 BASELINES = {
     "SELECT count(*) FROM decisions": "SELECT count(*) FROM decisions",
     "join count per lever": """SELECT d.lever_key, count(o.id) FROM decisions d LEFT JOIN outcomes o
@@ -135,7 +146,8 @@ async def bench(url: str, decisions: int, customers: int, repeat: int) -> None:
             (f"leverPerformanceBy({dimension})", lambda d=dimension: reports.performance_by("RETENTION", d))
             for dimension in ("SEGMENT", "STAGE", "VALUE_TIER", "CHURN_REASON", "CAMPAIGN")
         ]
-        print(f"\n{command_line()}")
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        print(f"\n{command_line()}   (load average {load} on {os.cpu_count()} cores)")
         print(f"{'report':<40}{'median s':>9}{'max s':>8}{'x count(*)':>12}{'x join':>8}  target <= 2 s")
         for name, run in runs:
             median, worst, _ = await timed(run, repeat)
