@@ -10,6 +10,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.evaluation_mutations import EvaluationMutation
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -49,7 +50,7 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
         query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, EvaluationMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

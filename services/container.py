@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import make_sessionmaker
 from services.customers import Customers
+from services.evaluation import Evaluation
 from services.events import Events
 from services.lifecycle import config as lifecycle_config
 from services.lifecycle.alerts import Alerts
@@ -36,6 +37,7 @@ class Services:
     segments: Segments
     stages: Stages
     offers: Offers
+    evaluation: Evaluation
 
     @classmethod
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
@@ -46,6 +48,7 @@ class Services:
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
         )
+        offers = Offers.build(sessions, worker=worker)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -58,5 +61,6 @@ class Services:
             analytics=Analytics(sessions, lifecycle.now),
             segments=Segments(sessions),
             stages=Stages(sessions),
-            offers=Offers.build(sessions, worker=worker),
+            offers=offers,
+            evaluation=Evaluation.build(sessions, offers.registry),
         )
