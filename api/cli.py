@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "sweep")))
 
     offer_cli.add_commands(commands, _database_option)
+    evaluation_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
