@@ -17,9 +17,8 @@ class EvaluationMutation:
         self, info: Info, input: list[LoggedDecisionInput], warm_start: bool = False
     ) -> ImportDecisionLogPayload:
         try:
-            result = await info.context.services.evaluation.log.import_many(
-                [item.to_draft() for item in input], warm_start=warm_start
-            )
+            # Items arrive as LoggedDecisionDraft (see api.types.evaluation: from_input).
+            result = await info.context.services.evaluation.log.import_many(input, warm_start=warm_start)  # type: ignore[arg-type]
         except errors.InvalidInput as exc:
             result = bulk_refusal(exc)
         return ImportDecisionLogPayload.from_domain(result)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import strawberry
@@ -31,13 +32,26 @@ class LoggedDecisionInput:
     attributes: JSON | None = strawberry.field(default=None, description="Attributes of a customer this row creates.")
     request_id: str | None = strawberry.field(default=None, description="Makes the row idempotent: a stored requestId at the decision point counts as a duplicate.")
 
-    def to_draft(self) -> LoggedDecisionDraft:
-        return LoggedDecisionDraft(
-            external_id=self.external_id, decision_point=self.decision_point, lever=self.lever,
-            decided_at=self.decided_at, accepted=self.accepted, revenue=self.revenue,
-            propensity=self.propensity, features=self.features, attributes=self.attributes,
-            request_id=self.request_id,
-        )
+
+# Like CustomerInput and EventInput (see api.inputs), items are built straight into service drafts
+# from the values graphql-core has coerced: the resolver receives LoggedDecisionDraft objects.
+def _logged_decision_draft(_: type, value: Mapping[str, Any], __: Any) -> LoggedDecisionDraft:
+    get = value.get
+    return LoggedDecisionDraft(
+        external_id=value["externalId"],
+        decision_point=value["decisionPoint"],
+        lever=value["lever"],
+        decided_at=value["decidedAt"],
+        accepted=value["accepted"],
+        revenue=get("revenue"),
+        propensity=get("propensity"),
+        features=get("features"),
+        attributes=get("attributes"),
+        request_id=get("requestId"),
+    )
+
+
+LoggedDecisionInput.__strawberry_definition__.from_input = _logged_decision_draft  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="Valid rows were written as imported decisions and outcomes; each rejected one is in `errors` by index.")
