@@ -68,6 +68,16 @@ def expected_per_arm(rows: list[dict[str, Any]]) -> dict[str, ArmExpectation]:
     return found
 
 
+def uplift_vs_control(rows: list[dict[str, Any]], control: str = CONTROL) -> dict[str, tuple[float, float]]:
+    """Per arm: (accept rate - control's, revenue per decision - control's), from the rows alone."""
+    arms = expected_per_arm(rows)
+    base = arms[control]
+    return {
+        arm: (e.accept_rate - base.accept_rate, e.revenue_per_decision - base.revenue_per_decision)
+        for arm, e in arms.items()
+    }
+
+
 def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     columns = list(rows[0])
     with path.open("w", newline="") as handle:

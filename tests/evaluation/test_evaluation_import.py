@@ -18,8 +18,8 @@ from engine import OutcomeRecord, rebuild
 from services.container import Services
 from services.evaluation.log_import import LoggedDecisionDraft
 from services.offers.registry import template_model
-from services.offers.values import DecideRequest, OutcomeReport
-from tests.evaluation.campaign import expected_per_arm, generate_campaign, graphql_rows, write_csv
+from services.offers.values import DecideRequest, LeverDraft, OutcomeReport
+from tests.evaluation.campaign import expected_per_arm, generate_campaign, graphql_rows, uplift_vs_control, write_csv
 from tests.evaluation.conftest import configure_winback
 from tests.offers.test_offers_learning import assert_same_parameters
 
@@ -50,7 +50,13 @@ async def test_a_campaign_imported_through_graphql_is_reproduced_exactly_by_leve
     rows = generate_campaign(1500, seed=11)
     result = (await gql(IMPORT, {"rows": graphql_rows(rows)}))["importDecisionLog"]
     assert result == {"accepted": 1500, "duplicates": 0, "customersCreated": 751, "errors": []}
-    assert_stats_match_the_file(by_lever((await gql(STATS))["leverStats"]), rows)
+    stats = by_lever((await gql(STATS))["leverStats"])
+    assert_stats_match_the_file(stats, rows)
+    control = stats["NO_ACTION"]
+    for arm, (rate, revenue) in uplift_vs_control(rows).items():
+        assert stats[arm]["acceptRate"] - control["acceptRate"] == pytest.approx(rate, abs=1e-12)
+        per_decision = stats[arm]["revenue"] / stats[arm]["decisions"] - control["revenue"] / control["decisions"]
+        assert per_decision == pytest.approx(revenue, abs=1e-9)
     again = (await gql(IMPORT, {"rows": graphql_rows(rows[:10])}))["importDecisionLog"]
     assert again["accepted"] == 0 and again["duplicates"] == 10
     async with services.sessions() as session:
@@ -119,7 +125,7 @@ async def test_rejected_rows_store_nothing_not_even_their_customer(services, gql
         {**good, "externalId": "h-7", "attributes": [1, 2]},
         {**good, "externalId": "h-8", "lever": "FREE_SHIPPING"},
     ]
-    await services.offers.catalog.upsert_lever(__import__("services.offers.values", fromlist=["LeverDraft"]).LeverDraft("FREE_SHIPPING", "Free shipping"))
+    await services.offers.catalog.upsert_lever(LeverDraft("FREE_SHIPPING", "Free shipping"))  # exists, not at WINBACK
     result = (await gql(IMPORT, {"rows": rows}))["importDecisionLog"]
     assert result["accepted"] == 1
     assert [(e["index"], e["field"]) for e in result["errors"]] == [
@@ -132,6 +138,12 @@ async def test_rejected_rows_store_nothing_not_even_their_customer(services, gql
         stored = (await session.execute(select(Decision.propensity, Decision.imported))).all()
     assert customers == {"h-1"}
     assert stored == [(None, True)]
+    view = await gql("""{ customerByExternalId(externalId: "h-1") {
+        decisions(first: 5) { lever { key } propensity imported createdAt outcome { accepted } } } }""")
+    assert view["customerByExternalId"]["decisions"] == [
+        {"lever": {"key": "NO_ACTION"}, "propensity": None, "imported": True,
+         "createdAt": "2025-01-02T09:00:00+00:00", "outcome": {"accepted": False}}
+    ]
     too_many = (await gql(IMPORT, {"rows": [good] * 10_001}))["importDecisionLog"]
     assert too_many["accepted"] == 0 and too_many["errors"][0]["index"] is None
 
