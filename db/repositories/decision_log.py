@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -40,7 +40,7 @@ async def insert_imported(session: AsyncSession, rows: list[dict[str, Any]]) -> 
 
 async def logged_rows(
     session: AsyncSession, point_id: int, since: datetime | None, until: datetime | None
-) -> list[Row[Any]]:
+) -> list[Any]:
     """Decisions of a point that have an outcome, oldest first: (id, lever, propensity, features,
     candidates, config_version, reward, created_at, imported)."""
     query = (
