@@ -16,6 +16,7 @@ from engine.target_policies import always, policy_probabilities, trained, unifor
 from services.errors import InvalidInput
 from services.evaluation.point_log import PointLog, load_point_log
 from services.evaluation.values import (
+    BOOTSTRAP_RESAMPLES,
     CANDIDATE_KINDS,
     ESTIMATORS,
     PolicyCandidate,
@@ -25,7 +26,6 @@ from services.evaluation.values import (
 from services.offers import mapping
 from services.offers.registry import ModelRegistry
 
-RESAMPLES = 1000
 POLICY_SAMPLES = 200
 
 
@@ -123,7 +123,7 @@ class PolicyEvaluations:
         else:
             policy = trained_policy(candidate, log, training)
             target = served_probabilities(policy, bandit, rng)
-        evaluator = OffPolicyEvaluator(tuple(estimators), resamples=RESAMPLES, seed=seed)
+        evaluator = OffPolicyEvaluator(tuple(estimators), resamples=BOOTSTRAP_RESAMPLES, seed=seed)
         try:
             found, logged = await asyncio.to_thread(
                 lambda: (evaluator.evaluate(bandit, target), evaluator.logged_value(bandit))

@@ -8,7 +8,8 @@ from services.offers.values import Policy
 
 CANDIDATE_KINDS = ("POLICY", "CURRENT_MODEL", "ALWAYS", "UNIFORM_RANDOM")
 ESTIMATORS = ("IPS", "SNIPS", "DR")
-INTERVAL_METHOD = "percentile bootstrap, 1000 resamples of the evaluated rows, seeded; 95%"
+BOOTSTRAP_RESAMPLES = 1000
+INTERVAL_METHOD = f"95% percentile bootstrap: {BOOTSTRAP_RESAMPLES} resamples of the evaluated rows, drawn from the seed"
 
 
 @dataclass(frozen=True, slots=True)
