@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import offer_cli, report_cli
+from api import evaluation_cli, offer_cli, report_cli
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--batch-size", type=int, default=1000)
         _database_option(command)
         command.set_defaults(handler=lambda a, kind=kind: asyncio.run(_import(a, kind)))
+    evaluation_cli.add_import_command(imports, _database_option)
 
     lifecycle = commands.add_parser("lifecycle", help="lifecycle rules").add_subparsers(metavar="ACTION")
     recompute = lifecycle.add_parser("recompute", help="recompute stages, alerts, scores and rule segments from the timeline")
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
     offer_cli.add_commands(commands, _database_option)
     report_cli.add_commands(commands, _database_option)
+    evaluation_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")

@@ -10,6 +10,8 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.evaluation_mutations import EvaluationMutation
+from api.evaluation_queries import EvaluationQuery
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -49,8 +51,8 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, ReportQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, ReportQuery, EvaluationQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, EvaluationMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import make_sessionmaker
 from services.customers import Customers
+from services.evaluation import Evaluation
 from services.events import Events
 from services.lifecycle import config as lifecycle_config
 from services.lifecycle.alerts import Alerts
@@ -39,6 +40,7 @@ class Services:
     offers: Offers
     lever_reports: LeverReports
     alert_reports: AlertReports
+    evaluation: Evaluation
 
     @classmethod
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
@@ -49,6 +51,7 @@ class Services:
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
         )
+        offers = Offers.build(sessions, worker=worker)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -61,7 +64,8 @@ class Services:
             analytics=Analytics(sessions, lifecycle.now),
             segments=Segments(sessions),
             stages=Stages(sessions),
-            offers=Offers.build(sessions, worker=worker),
+            offers=offers,
             lever_reports=LeverReports(sessions),
             alert_reports=AlertReports(sessions),
+            evaluation=Evaluation.build(sessions, offers.registry),
         )

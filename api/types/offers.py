@@ -172,7 +172,7 @@ class Decision:
     decision_point: str
     request_id: str | None
     lever_key: str
-    propensity: float = strawberry.field(description="Probability the policy had of choosing this lever, in (0, 1].")
+    propensity: float | None = strawberry.field(description="Probability the policy had of choosing this lever, in (0, 1]. Null only for an imported decision whose file gave none.")
     expected_reward: float
     candidates: list[str]
     policy_version: int = strawberry.field(description="The decision point's configuration version (policy, features, reward).")
@@ -180,6 +180,7 @@ class Decision:
     created_at: datetime
     activated_at: datetime | None
     window_ends_at: datetime | None
+    imported: bool = strawberry.field(description="True for a decision loaded by importDecisionLog rather than made by the engine.")
 
     @classmethod
     def from_domain(cls, decision: values.Decision) -> Decision:
@@ -189,7 +190,7 @@ class Decision:
             expected_reward=decision.expected_reward, candidates=list(decision.candidates),
             policy_version=decision.config_version, model_version=decision.model_version,
             created_at=decision.created_at, activated_at=decision.activated_at,
-            window_ends_at=decision.window_ends_at,
+            window_ends_at=decision.window_ends_at, imported=decision.imported,
         )
 
     @strawberry.field

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,6 +79,8 @@ class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
         CheckConstraint("propensity > 0 AND propensity <= 1", name="propensity"),
+        # Only an imported historical decision may lack its propensity; the engine always logs one.
+        CheckConstraint("imported OR propensity IS NOT NULL", name="propensity_known"),
         # NULL request ids never collide, on both backends.
         Index("ix_decisions_decision_point_id_request_id", "decision_point_id", "request_id", unique=True),
         Index("ix_decisions_customer_id_id", "customer_id", "id"),
@@ -96,7 +100,7 @@ class Decision(Base):
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
     request_id: Mapped[str | None] = mapped_column(String(128))
     lever_key: Mapped[str] = mapped_column(String(64))
-    propensity: Mapped[float] = mapped_column(Float)
+    propensity: Mapped[float | None] = mapped_column(Float)
     expected_reward: Mapped[float] = mapped_column(Float)
     candidates: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
     features: Mapped[list[float]] = mapped_column(JsonDocument, default=list)
@@ -108,10 +112,11 @@ class Decision(Base):
     activated_at: Mapped[datetime | None]
     window_ends_at: Mapped[datetime | None]
     campaign_id: Mapped[int | None] = mapped_column(BigId)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Outcome(Base):
-    """``id`` is the learning order. ``decision_point_id`` is copied from the decision so that the
+    """``id`` is the learning order (of the ``learnable`` ones). ``decision_point_id`` is copied from the decision so that the
     learners' tail (``WHERE decision_point_id = ? AND id > ?``) is one index range scan."""
 
     __tablename__ = "outcomes"
@@ -131,6 +136,8 @@ class Outcome(Base):
     source: Mapped[str] = mapped_column(String(10), default="REPORTED")
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False for imported history that was not meant to warm-start the model: the learners skip it.
+    learnable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ModelSnapshot(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, delete, false, func, literal, select
+from sqlalchemy import Row, and_, case, delete, false, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -41,7 +41,9 @@ async def by_decisions(session: AsyncSession, decision_ids: Sequence[int]) -> li
 async def tail(
     session: AsyncSession, point_id: int, config_version: int, after_id: int, limit: int
 ) -> list[Row[Any]]:
-    """Learnable outcomes after ``after_id`` in id order: (id, lever, reward, features)."""
+    """Learnable outcomes after ``after_id`` in id order: (id, lever, reward, features).
+
+    Late outcomes and imported history that did not ask to warm-start the model are skipped."""
     query = (
         select(Outcome.id, Decision.lever_key, Outcome.reward, Decision.features)
         .join(Decision, Decision.id == Outcome.decision_id)
@@ -49,6 +51,7 @@ async def tail(
             Outcome.decision_point_id == point_id,
             Outcome.id > after_id,
             Outcome.late == false(),
+            Outcome.learnable == true(),
             Decision.config_version == config_version,
         )
         .order_by(Outcome.id)

@@ -105,6 +105,7 @@ def decision(row: Any, point_key: str) -> Decision:
         created_at=row.created_at,
         activated_at=row.activated_at,
         window_ends_at=row.window_ends_at,
+        imported=bool(getattr(row, "imported", False)),
     )
 
 

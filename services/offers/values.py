@@ -106,7 +106,7 @@ class Decision:
     customer_id: int
     request_id: str | None
     lever: str
-    propensity: float
+    propensity: float | None  # None only for an imported decision logged without one
     expected_reward: float
     candidates: tuple[str, ...]
     estimates: tuple[CandidateEstimate, ...]
@@ -118,6 +118,7 @@ class Decision:
     created_at: datetime
     activated_at: datetime | None
     window_ends_at: datetime | None
+    imported: bool = False
 
 
 @dataclass(frozen=True, slots=True)
