@@ -17,6 +17,7 @@ from api.masking import MaskUnexpectedErrors
 from api.mutations import Mutation
 from api.offer_mutations import OfferMutation
 from api.offer_queries import OfferQuery
+from api.policy_arms import PolicyArmMutation, PolicyArmQuery
 from api.queries import Query
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
@@ -48,8 +49,8 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, PolicyArmQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, PolicyArmMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

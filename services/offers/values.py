@@ -285,3 +285,19 @@ class BulkOutcomes:
 
     outcomes: tuple[Outcome, ...]
     errors: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyArmReport:
+    name: str
+    champion: bool
+    shadow: bool
+    traffic_percent: float
+    decisions: int
+    outcomes: int
+    accepted: int
+    reward: float
+    scored: int
+    agreements: int
+    expected_reward: float | None
+    served_expected_reward: float | None
