@@ -32,6 +32,12 @@ def add_commands(commands: Any, database_option: DatabaseOption) -> None:
     simulate.add_argument("--policy", default="LIN_TS")
     simulate.add_argument("--alpha", type=float, default=0.5)
     simulate.add_argument("--chunk", type=int, default=250, help="decisions per decideBatch call (learning between)")
+    simulate.add_argument("--metric", choices=("accepted", "net_value"), default="accepted", help="what the curves count")
+    simulate.add_argument("--objective", choices=("REWARD", "NET_VALUE"), default="REWARD",
+                          help="NET_VALUE: learn acceptance, choose by expected net value")
+    simulate.add_argument("--reward", choices=("ACCEPTED", "REVENUE", "NET_VALUE"), default=None,
+                          help="what the decision point stores as reward (default: the metric)")
+    simulate.add_argument("--control-share", type=float, default=0.0, help="share of customers held out (NO_ACTION)")
     simulate.add_argument("--plot", type=Path, default=None, help="PNG path (default: learning-curves-<scenario>.png)")
     simulate.add_argument(
         "--database-url", default=None, help="database to run in (default: a temporary SQLite file, removed after)"
@@ -121,7 +127,9 @@ async def _simulate(args: argparse.Namespace) -> int:
         try:
             policy = Policy(args.policy, alpha=args.alpha, seed=args.seed)
             run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
-                                 chunk=args.chunk, progress=bar.update)
+                                 chunk=args.chunk, metric=args.metric, objective=args.objective,
+                                 reward=args.reward,
+                                 control_share=args.control_share, progress=bar.update)
         finally:
             bar.close()
             await services.engine.dispose()
@@ -132,6 +140,9 @@ async def _simulate(args: argparse.Namespace) -> int:
     print(f"{'strategy':<20}{'cumulative reward':>18}{'vs oracle':>11}")
     for name in ("engine", "oracle", "best_single_lever", "uniform_random"):
         print(f"{name:<20}{result.total(name):>18,.0f}{result.ratio(name):>10.1%}")
+    if run.control:
+        print(f"control group: {run.control} decisions, mean reward {run.control_reward:.3f}; "
+              f"served: {run.treated_reward:.3f}; uplift {run.uplift:+.3f} per decision")
     path = plot_learning_curves(result, args.plot or Path(f"learning-curves-{args.scenario}.png"))
     print(f"learning curves: {path}")
     return 0

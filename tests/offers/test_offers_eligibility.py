@@ -228,3 +228,26 @@ def test_a_rule_reading_events_is_refused_for_eligibility() -> None:
     with pytest.raises(InvalidInput) as caught:
         compile_rule({"all": [TENURED, {"field": "referralCount", "op": "GT", "value": 0}]})
     assert caught.value.field == "eligibility.all[1].field"
+
+
+async def test_ranked_levers_lists_only_eligible_levers_best_first(services: Services) -> None:
+    """The hook for fallbacks (e.g. a budget refusing the served lever): choose() rows ranked."""
+    from services.offers import choice, lever_guard
+
+    await portfolio(services)
+    await configure(services, objective="NET_VALUE")
+    point = next(p for p in await services.offers.catalog.decision_points() if p.key == "RETENTION")
+    levers = await services.offers.catalog.levers_by_keys(list(point.levers))
+    guard = lever_guard.guard_for(point, levers)
+    async with services.sessions() as session:
+        facts = await offer_features.facts_by_external_ids(session, ["c0", "c4", "p0"], alerts=False, churn_reason=True)
+    arms = await services.offers.registry.serving_arms(point)
+    chunk = choice.choose(arms, guard, facts, [{}] * 3, list(point.levers), NOW, request_id=None, activate=True)
+    assert not chunk.refused
+    for row in chunk.rows:
+        ranked = choice.ranked_levers(row)
+        ext = row["_external_id"]
+        assert set(ranked) == EXPECTED[ext] and ranked[0] == row["lever_key"]
+        scores = {e["lever"]: e["score"] for e in row["explanation"]["estimates"]}
+        rest = [scores[lever] for lever in ranked[1:]]
+        assert rest == sorted(rest, reverse=True)
