@@ -113,11 +113,18 @@ def choose(
 
     shadow = _shadow(arms, models, point, encoded, base, eligible, ~control & ~refused_rows, values, costs)
     window = timedelta(hours=point.reward_window_hours)
+    activated, ends = (now, now + window) if activate else (None, None)
     out: list[dict[str, Any]] = []
+    # plain lists: indexing numpy arrays one element at a time is what made this loop slow
+    refused_list, control_list, arm_list = refused_rows.tolist(), control.tolist(), arm_of.tolist()
+    eligible_list, vectors = eligible.tolist(), encoded.tolist()
+    propensities, rewards, versions = propensity.tolist(), expected.tolist(), version.tolist()
+    excluded = screen.excluded
     for i, fact in enumerate(facts):
-        if refused_rows[i]:
+        if refused_list[i]:
             continue
-        candidates = [guard.control_lever] if control[i] else [lever for k, lever in enumerate(base) if eligible[i, k]]
+        row_ok = eligible_list[i]
+        candidates = [guard.control_lever] if control_list[i] else [lever for lever, ok in zip(base, row_ok) if ok]
         shadow_arm, shadow_lever, shadow_reward = shadow.get(i, (None, None, None))
         out.append(
             {
@@ -126,24 +133,24 @@ def choose(
                 "customer_id": fact.id,
                 "request_id": request_id,
                 "lever_key": lever_of[i],
-                "propensity": float(propensity[i]),
-                "expected_reward": float(expected[i]),
+                "propensity": propensities[i],
+                "expected_reward": rewards[i],
                 "candidates": candidates,
-                "features": encoded[i].tolist(),
+                "features": vectors[i],
                 "context": dict(contexts[i]),
                 "explanation": {
                     "estimates": explained[i],
                     # pairs, not an object: JSONB does not keep key order
                     "inputs": [[name, inputs[i].get(name)] for name in point.features],
-                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in screen.excluded[i]],
+                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in excluded[i]],
                 },
                 "config_version": point.version,
-                "model_version": int(version[i]),
+                "model_version": versions[i],
                 "created_at": now,
-                "activated_at": now if activate else None,
-                "window_ends_at": now + window if activate else None,
-                "holdout": bool(control[i]),
-                "policy_arm": str(arm_of[i]),
+                "activated_at": activated,
+                "window_ends_at": ends,
+                "holdout": control_list[i],
+                "policy_arm": arm_list[i],
                 "shadow_arm": shadow_arm,
                 "shadow_lever": shadow_lever,
                 "shadow_expected_reward": shadow_reward,
@@ -184,23 +191,22 @@ def _record(
     explained: list[list[dict[str, Any]]],
 ) -> None:
     levers, terms = batch.levers, batch.terms
-    for r, (i, at) in enumerate(zip(rows.tolist(), local.tolist())):
-        c = int(batch.chosen[r])
-        lever_of[i] = levers[c]
-        propensity[i] = float(batch.propensity[r])
-        expected[i] = float(batch.expected_reward[r])
+    lever_of_rows = [levers[c] for c in batch.chosen.tolist()]
+    propensity[rows] = batch.propensity
+    expected[rows] = batch.expected_reward
+    masks, scores, estimated = batch.mask.tolist(), batch.scores.tolist(), estimates[local].tolist()
+    if terms is not None:
+        p, v, cost, w, net = (np.asarray(a).tolist() for a in (terms.acceptance, terms.value, terms.expected_cost, terms.weight, terms.net))
+    for r, i in enumerate(rows.tolist()):
+        lever_of[i] = lever_of_rows[r]
         entries = []
-        for j in np.flatnonzero(batch.mask[r]).tolist():
-            entry: dict[str, Any] = {
-                "lever": levers[j], "estimatedReward": float(estimates[at, j]), "score": float(batch.scores[r, j])
-            }
+        for j, on in enumerate(masks[r]):
+            if not on:
+                continue
+            entry: dict[str, Any] = {"lever": levers[j], "estimatedReward": estimated[r][j], "score": scores[r][j]}
             if terms is not None:
                 entry["netValue"] = {
-                    "pAccept": float(terms.acceptance[r, j]),
-                    "value": float(terms.value[r, j]),
-                    "cost": float(terms.expected_cost[r, j]),
-                    "weight": float(terms.weight[r, j]),
-                    "netValue": float(terms.net[r, j]),
+                    "pAccept": p[r][j], "value": v[r][j], "cost": cost[r][j], "weight": w[r][j], "netValue": net[r][j]
                 }
             entries.append(entry)
         explained[i] = entries
