@@ -119,7 +119,7 @@ class DecisionPoint:
     reward: RewardKind
     reward_window_hours: float
     default_reward: float
-    version: int = strawberry.field(description="Bumped when features, policy or reward change: the model restarts.")
+    version: int = strawberry.field(description="Bumped when features, policy, reward, objective or an arm's policy change: the models restart.")
     feature_columns: list[str] = strawberry.field(description="The encoded vector's columns, in order.")
     created_at: datetime
     updated_at: datetime

@@ -194,7 +194,7 @@ class Decisions:
         self, request: BatchRequest, items: list[tuple[int, str]]
     ) -> AsyncIterator[tuple[list[Decision], list[ItemError]]]:
         _check_request_id(request.request_id)
-        context = features.check_context(request.context)
+        features.check_context(request.context)
         async with self._sessions() as session:
             point, levers = await self._point(session, request.decision_point)
         guard = lever_guard.guard_for(point, levers)
