@@ -1,8 +1,9 @@
 """What the guardrails cost in the decide path, in process, each figure against its baseline from
 the same run: a decision point with the same levers, features and policy and no guardrails.
 
-(a) decide, one customer a call: p50 / p99 latency, plain vs guarded (eligibility rules on three
-    levers, tier caps, NET_VALUE arbitration, a 5 % control group) vs guarded with a shadow arm
+(a) decide, one customer a call: p50 / p99 latency, plain (the same levers without rules) vs
+    guarded (eligibility rules on three levers, tier caps, NET_VALUE arbitration, a 5 % control
+    group) vs guarded with a shadow arm
 (b) decide_batch, 10,000 customers a call: decisions/s including logging, same three points
 
 Run: python bench/bench_guardrails.py [--backend sqlite|postgresql] [--customers 10000] [--calls 400]
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -63,16 +65,17 @@ async def prepare(url: str, customers: int) -> Services:
     ]
     for start in range(0, customers, 10_000):
         assert not (await services.customers.upsert_many(drafts[start : start + 10_000])).errors
-    for lever in LEVERS:
+    plain = tuple(replace(lever, key=f"{lever.key}_P", eligibility=None) for lever in LEVERS)
+    for lever in (*LEVERS, *plain):
         await services.offers.catalog.upsert_lever(lever)
     policy = Policy("LIN_TS", alpha=0.5, seed=1)
-    for key, rails in (
-        ("PLAIN", Guardrails()),
-        ("GUARDED", GUARDED),
-        ("SHADOWED", Guardrails(**{**_fields(GUARDED), "challengers": (PolicyArm("shadow", Policy("LIN_UCB"), shadow=True),)})),
+    for key, levers, rails in (
+        ("PLAIN", plain, Guardrails()),
+        ("GUARDED", LEVERS, GUARDED),
+        ("SHADOWED", LEVERS, Guardrails(**{**_fields(GUARDED), "challengers": (PolicyArm("shadow", Policy("LIN_UCB"), shadow=True),)})),
     ):
         await services.offers.catalog.configure(DecisionPointDraft(
-            key, tuple(lever.key for lever in LEVERS), features=FEATURES, policy=policy,
+            key, tuple(lever.key for lever in levers), features=FEATURES, policy=policy,
             context_examples=({"channel": "web"}, {"channel": "app"}), guardrails=rails,
         ))
     return services
