@@ -90,14 +90,16 @@ async def _decide(args: argparse.Namespace) -> int:
         bar = ProgressBar("decisions", total, stream=sys.stderr)
         with args.out.open("w", newline="") as sink:
             out = csv.writer(sink)
-            out.writerow(["decision_id", "customer_id", "lever", "propensity", "expected_reward", "policy_version"])
+            out.writerow(["decision_id", "customer_id", "lever", "propensity", "expected_reward", "policy_version",
+                          "holdout", "policy_arm"])
             try:
                 stream = services.offers.decisions.decide_segment(
                     args.decision_point, args.segment, context=args.context, activate=not args.defer_activation
                 )
                 async for chunk in stream:
                     for d in chunk:
-                        out.writerow([d.id, d.customer_id, d.lever, f"{d.propensity:.6f}", f"{d.expected_reward:.6f}", d.config_version])
+                        out.writerow([d.id, d.customer_id, d.lever, f"{d.propensity:.6f}", f"{d.expected_reward:.6f}",
+                                      d.config_version, int(d.holdout), d.policy_arm])
                     written += len(chunk)
                     bar.update(written)
             except ServiceError as exc:
