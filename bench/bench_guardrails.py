@@ -2,8 +2,8 @@
 the same run: a decision point with the same levers, features and policy and no guardrails.
 
 (a) decide, one customer a call: p50 / p99 latency, plain (the same levers without rules) vs
-    guarded (eligibility rules on three levers, tier caps, NET_VALUE arbitration, a 5 % control
-    group) vs guarded with a shadow arm
+    rules (eligibility rules on three levers, tier caps, a 5 % control group) vs guarded (the same
+    plus NET_VALUE arbitration) vs guarded with a shadow arm
 (b) decide_batch, 10,000 customers a call: decisions/s including logging, same three points
 
 Run: python bench/bench_guardrails.py [--backend sqlite|postgresql] [--customers 10000] [--calls 400]
@@ -71,6 +71,7 @@ async def prepare(url: str, customers: int) -> Services:
     policy = Policy("LIN_TS", alpha=0.5, seed=1)
     for key, levers, rails in (
         ("PLAIN", plain, Guardrails()),
+        ("RULES", LEVERS, Guardrails(**{**_fields(GUARDED), "objective": "REWARD"})),
         ("GUARDED", LEVERS, GUARDED),
         ("SHADOWED", LEVERS, Guardrails(**{**_fields(GUARDED), "challengers": (PolicyArm("shadow", Policy("LIN_UCB"), shadow=True),)})),
     ):
@@ -109,7 +110,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         print(command_line())
         print(f"{'decision point':<12}{'decide p50 ms':>15}{'p99 ms':>9}{'vs plain':>10}{'batch dec/s':>13}{'vs plain':>10}")
         base: tuple[float, float] | None = None
-        for key in ("PLAIN", "GUARDED", "SHADOWED"):
+        for key in ("PLAIN", "RULES", "GUARDED", "SHADOWED"):
             lat = await single(services, key, args.calls, args.customers)
             rate = await batch(services, key, args.customers)
             if base is None:

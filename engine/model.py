@@ -202,7 +202,7 @@ class OfferModel:
         moments: tuple[np.ndarray, np.ndarray] | None = None
 
         def utility(acceptance: np.ndarray) -> np.ndarray:
-            return acceptance if cost_model is None else cost_model.net_value(acceptance, values).net
+            return acceptance if cost_model is None else cost_model.net(acceptance, values)
 
         if kind in (PolicyKind.SOFTMAX, PolicyKind.EPSILON_GREEDY):
             means = np.broadcast_to(policy.means(), (n, k))
