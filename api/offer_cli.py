@@ -32,6 +32,12 @@ def add_commands(commands: Any, database_option: DatabaseOption) -> None:
     simulate.add_argument("--policy", default="LIN_TS")
     simulate.add_argument("--alpha", type=float, default=0.5)
     simulate.add_argument("--chunk", type=int, default=250, help="decisions per decideBatch call (learning between)")
+    simulate.add_argument("--metric", choices=("accepted", "net_value"), default="accepted", help="what the curves count")
+    simulate.add_argument("--objective", choices=("REWARD", "NET_VALUE"), default="REWARD",
+                          help="NET_VALUE: learn acceptance, choose by expected net value")
+    simulate.add_argument("--reward", choices=("ACCEPTED", "REVENUE", "NET_VALUE"), default=None,
+                          help="what the decision point stores as reward (default: the metric)")
+    simulate.add_argument("--control-share", type=float, default=0.0, help="share of customers held out (NO_ACTION)")
     simulate.add_argument("--plot", type=Path, default=None, help="PNG path (default: learning-curves-<scenario>.png)")
     simulate.add_argument(
         "--database-url", default=None, help="database to run in (default: a temporary SQLite file, removed after)"
@@ -84,14 +90,16 @@ async def _decide(args: argparse.Namespace) -> int:
         bar = ProgressBar("decisions", total, stream=sys.stderr)
         with args.out.open("w", newline="") as sink:
             out = csv.writer(sink)
-            out.writerow(["decision_id", "customer_id", "lever", "propensity", "expected_reward", "policy_version"])
+            out.writerow(["decision_id", "customer_id", "lever", "propensity", "expected_reward", "policy_version",
+                          "holdout", "policy_arm"])
             try:
                 stream = services.offers.decisions.decide_segment(
                     args.decision_point, args.segment, context=args.context, activate=not args.defer_activation
                 )
                 async for chunk in stream:
                     for d in chunk:
-                        out.writerow([d.id, d.customer_id, d.lever, f"{d.propensity:.6f}", f"{d.expected_reward:.6f}", d.config_version])
+                        out.writerow([d.id, d.customer_id, d.lever, f"{d.propensity:.6f}", f"{d.expected_reward:.6f}",
+                                      d.config_version, int(d.holdout), d.policy_arm])
                     written += len(chunk)
                     bar.update(written)
             except ServiceError as exc:
@@ -121,7 +129,9 @@ async def _simulate(args: argparse.Namespace) -> int:
         try:
             policy = Policy(args.policy, alpha=args.alpha, seed=args.seed)
             run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
-                                 chunk=args.chunk, progress=bar.update)
+                                 chunk=args.chunk, metric=args.metric, objective=args.objective,
+                                 reward=args.reward,
+                                 control_share=args.control_share, progress=bar.update)
         finally:
             bar.close()
             await services.engine.dispose()
@@ -132,6 +142,9 @@ async def _simulate(args: argparse.Namespace) -> int:
     print(f"{'strategy':<20}{'cumulative reward':>18}{'vs oracle':>11}")
     for name in ("engine", "oracle", "best_single_lever", "uniform_random"):
         print(f"{name:<20}{result.total(name):>18,.0f}{result.ratio(name):>10.1%}")
+    if run.control:
+        print(f"control group: {run.control} decisions, mean reward {run.control_reward:.3f}; "
+              f"served: {run.treated_reward:.3f}; uplift {run.uplift:+.3f} per decision")
     path = plot_learning_curves(result, args.plot or Path(f"learning-curves-{args.scenario}.png"))
     print(f"learning curves: {path}")
     return 0

@@ -19,6 +19,7 @@ from api.masking import MaskUnexpectedErrors
 from api.mutations import Mutation
 from api.offer_mutations import OfferMutation
 from api.offer_queries import OfferQuery
+from api.policy_arms import PolicyArmMutation, PolicyArmQuery
 from api.queries import Query
 from api.report_queries import ReportQuery
 from api.subscriptions import Subscription
@@ -51,8 +52,8 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, ReportQuery, EvaluationQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, EvaluationMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, PolicyArmQuery, ReportQuery, EvaluationQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, PolicyArmMutation, EvaluationMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

@@ -67,6 +67,20 @@ class CostModel:
             raise UnknownLever(sorted(unknown)[0])
         return cls(tuple(levers), tuple(costs.get(lever, LeverCost()) for lever in levers))
 
+    def net(self, acceptance: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Just ``net_value(...).net``, with two passes over the (large, resampled) acceptance array:
+        ``weight * (p * (v * (1 - share) - unit) - contact)`` is the same expression rearranged."""
+        p = np.clip(acceptance, 0.0, 1.0)
+        v = np.asarray(values, dtype=np.float64).reshape((-1,) + (1,) * (p.ndim - 1))
+        contact = np.array([c.contact_cost for c in self.costs])
+        unit = np.array([c.unit_cost for c in self.costs])
+        share = np.array([c.percent_of_value for c in self.costs])
+        weight = np.array([c.weight for c in self.costs])
+        slope = weight * (v * (1.0 - share) - unit)
+        p *= slope
+        p -= weight * contact
+        return p
+
     def net_value(self, acceptance: np.ndarray, values: np.ndarray) -> NetValue:
         """Net value for acceptance ``(n, ..., k)`` and per-customer values ``(n,)``."""
         p = np.clip(acceptance, 0.0, 1.0)

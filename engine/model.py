@@ -183,16 +183,26 @@ class OfferModel:
         return out
 
     def decide_features(
-        self, features: np.ndarray, mask: np.ndarray, rng: np.random.Generator, values: np.ndarray | None = None
+        self,
+        features: np.ndarray,
+        mask: np.ndarray,
+        rng: np.random.Generator,
+        values: np.ndarray | None = None,
+        costs: Mapping[str, LeverCost] | None = None,
     ) -> DecisionBatch:
-        """``decide`` for already encoded rows and a candidate mask, as arrays."""
+        """``decide`` for already encoded rows and a per-row candidate mask, as arrays.
+
+        ``costs`` (levers the model does not know are ignored) replaces the model's own lever costs
+        for this call, so a lever catalogue that changes at run time needs no new model."""
         policy, config, kind = self.policy, self.config, self.config.kind
         n, k = mask.shape
-        cost_model = CostModel.for_levers(policy.levers, self.costs) if values is not None else None
+        if costs is not None:
+            costs = {lever: cost for lever, cost in costs.items() if lever in policy.levers}
+        cost_model = CostModel.for_levers(policy.levers, self.costs if costs is None else costs) if values is not None else None
         moments: tuple[np.ndarray, np.ndarray] | None = None
 
         def utility(acceptance: np.ndarray) -> np.ndarray:
-            return acceptance if cost_model is None else cost_model.net_value(acceptance, values).net
+            return acceptance if cost_model is None else cost_model.net(acceptance, values)
 
         if kind in (PolicyKind.SOFTMAX, PolicyKind.EPSILON_GREEDY):
             means = np.broadcast_to(policy.means(), (n, k))

@@ -8,7 +8,7 @@ Accepted offers earn the customer's (margin) value minus what the lever gives aw
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -68,10 +68,14 @@ class Cohort:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
+    """``eligibility`` holds business rules per lever as rule trees (the service layer's rule
+    language, over the scenario's ``FEATURES`` names); the pure-engine simulator ignores them."""
+
     name: str
     levers: tuple[str, ...]
     base: tuple[float, ...]
     effects: Mapping[str, tuple[float, ...]]
+    eligibility: Mapping[str, dict[str, object]] = field(default_factory=dict)
 
     def costs(self) -> dict[str, LeverCost]:
         return {lever: LEVER_COSTS[lever] for lever in self.levers if lever in LEVER_COSTS}
@@ -124,11 +128,25 @@ class Scenario:
         return Cohort(rows, acceptance, value, net, np.broadcast_to(contact, net.shape))
 
 
-def _scenario(name: str, levers: tuple[str, ...], base: tuple[float, ...], **effects: tuple[float, ...]) -> Scenario:
+def _scenario(
+    name: str,
+    levers: tuple[str, ...],
+    base: tuple[float, ...],
+    eligibility: Mapping[str, dict[str, object]] | None = None,
+    **effects: tuple[float, ...],
+) -> Scenario:
     for trait, effect in effects.items():
         if len(effect) != len(levers):
             raise InvalidPolicyConfig(trait, f"`{trait}` needs {len(levers)} effects, got {len(effect)}")
-    return Scenario(name, levers, base, effects)
+    return Scenario(name, levers, base, effects, dict(eligibility or {}))
+
+
+# discounts only where price matters; the personal call only for customers worth a call
+PRICE_MATTERS = {"any": [
+    {"field": "attributes.price_sensitive", "op": "EQ", "value": True},
+    {"field": "churnReason", "op": "EQ", "value": "PRICE"},
+]}
+WORTH_A_CALL = {"field": "valueTier", "op": "IN", "value": ["MID", "HIGH"]}
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -138,6 +156,7 @@ SCENARIOS: dict[str, Scenario] = {
             "retention",
             ("DISCOUNT_10", "FREE_SHIPPING", "PERSONAL_CALL", "NO_ACTION"),
             (0.08, 0.10, 0.06, 0.04),
+            {"DISCOUNT_10": PRICE_MATTERS},
             price_sensitive=(0.25, 0.05, 0.0, 0.0),
             churn_price=(0.15, 0.05, 0.0, 0.0),
             churn_service=(0.0, 0.0, 0.2, 0.0),
@@ -156,6 +175,7 @@ SCENARIOS: dict[str, Scenario] = {
             "recovery",
             ("PERSONAL_CALL", "APOLOGY_CREDIT", "DISCOUNT_10", "NO_ACTION"),
             (0.08, 0.10, 0.07, 0.03),
+            {"PERSONAL_CALL": WORTH_A_CALL, "DISCOUNT_10": PRICE_MATTERS},
             alerts=(0.15, 0.06, 0.0, -0.01),
             churn_service=(0.1, 0.1, 0.0, 0.0),
             price_sensitive=(0.0, 0.05, 0.25, 0.0),

@@ -12,6 +12,8 @@ from strawberry.scalars import JSON
 from api.context import Info
 from api.loaders import now_or_later
 from api.types.customer import Customer
+from api.types.lifecycle import ValueTier
+from api.types.offer_guardrails import ExcludedLever, NetValueTerms, Objective, ShadowScore, TierCap
 from api.types.pagination import Edge, PageInfo
 from api.types.results import CustomerNotFound, InvalidInput, ItemError, SegmentNotFound
 from services import errors as service_errors
@@ -65,6 +67,8 @@ class Lever:
     active: bool
     created_at: datetime | None
     updated_at: datetime | None
+    eligibility: JSON | None = strawberry.field(description="Rule tree (segment rule language): who may get this lever; null: everyone.")
+    weight: float = strawberry.field(description="Business weight multiplying its expected net value under NET_VALUE arbitration.")
 
     @classmethod
     def from_domain(cls, lever: values.Lever) -> Lever:
@@ -72,7 +76,7 @@ class Lever:
             key=lever.key, name=lever.name, kind=LeverKind(lever.kind), discount_percent=lever.discount_percent,
             unit_cost=lever.unit_cost, cost_percent_of_value=lever.cost_percent_of_value,
             contact_cost=lever.contact_cost, active=lever.active, created_at=lever.created_at,
-            updated_at=lever.updated_at,
+            updated_at=lever.updated_at, eligibility=lever.eligibility, weight=lever.weight,
         )
 
 
@@ -96,6 +100,15 @@ class Policy:
         )
 
 
+@strawberry.type(description="A policy configuration of a decision point with its own model.")
+class PolicyArm:
+    name: str
+    champion: bool
+    policy: Policy
+    traffic_percent: float = strawberry.field(description="Share of customers it serves (stable per customer); 0 for a shadow.")
+    shadow: bool = strawberry.field(description="Scores every decision, never serves.")
+
+
 @strawberry.type(description="Where decisions are made (e.g. RETENTION): levers, policy, features and reward.")
 class DecisionPoint:
     key: str
@@ -106,16 +119,31 @@ class DecisionPoint:
     reward: RewardKind
     reward_window_hours: float
     default_reward: float
-    version: int = strawberry.field(description="Bumped when features, policy or reward change: the model restarts.")
+    version: int = strawberry.field(description="Bumped when features, policy, reward, objective or an arm's policy change: the models restart.")
     feature_columns: list[str] = strawberry.field(description="The encoded vector's columns, in order.")
     created_at: datetime
     updated_at: datetime
+    objective: Objective
+    value_attribute: str | None
+    max_discount_percent: list[TierCap]
+    control_share: float = strawberry.field(description="Share of customers in the control group (served the NO_ACTION lever).")
+    control_period_days: int
+    arms: list[PolicyArm] = strawberry.field(description="The champion (its policy is `policy`) and the challengers.")
 
     @classmethod
     def from_domain(cls, point: values.DecisionPoint) -> DecisionPoint:
         from engine import FeatureEncoder
 
+        rails = point.guardrails
+        arms = [PolicyArm(name=rails.champion, champion=True, policy=Policy.from_domain(point.policy), traffic_percent=rails.champion_traffic, shadow=False)]
+        arms += [
+            PolicyArm(name=a.name, champion=False, policy=Policy.from_domain(a.policy), traffic_percent=a.traffic_percent, shadow=a.shadow)
+            for a in rails.challengers
+        ]
         return cls(
+            objective=Objective(rails.objective), value_attribute=rails.value_attribute,
+            max_discount_percent=[TierCap(tier=ValueTier(t), max_discount_percent=c) for t, c in rails.max_discount_percent],
+            control_share=rails.control_share, control_period_days=rails.control_period_days, arms=arms,
             key=point.key, name=point.name, levers=list(point.levers), policy=Policy.from_domain(point.policy),
             features=list(point.features), reward=RewardKind(point.reward),
             reward_window_hours=point.reward_window_hours, default_reward=point.default_reward,
@@ -128,7 +156,8 @@ class DecisionPoint:
 class CandidateEstimate:
     lever: str
     estimated_reward: float = strawberry.field(description="The model's mean reward estimate for this customer.")
-    score: float = strawberry.field(description="The score the choice was made on (a posterior draw for sampled policies).")
+    score: float = strawberry.field(description="The score the choice was made on (a posterior draw for sampled policies; its net value under NET_VALUE).")
+    net_value: NetValueTerms | None = strawberry.field(default=None, description="The arbitration terms, under the NET_VALUE objective.")
 
 
 @strawberry.type
@@ -141,6 +170,7 @@ class FeatureValue:
 class Explanation:
     candidates: list[CandidateEstimate]
     features: list[FeatureValue]
+    excluded: list[ExcludedLever] = strawberry.field(description="Levers an eligibility rule or a tier cap kept from this customer.")
 
 
 @strawberry.type
@@ -181,6 +211,9 @@ class Decision:
     activated_at: datetime | None
     window_ends_at: datetime | None
     imported: bool = strawberry.field(description="True for a decision loaded by importDecisionLog rather than made by the engine.")
+    holdout: bool = strawberry.field(description="A control-group member: served the NO_ACTION lever, logged with propensity = controlShare.")
+    policy_arm: str = strawberry.field(description="The policy arm that made the decision and learns from it.")
+    shadow: ShadowScore | None = strawberry.field(description="What the shadow arm would have served.")
 
     @classmethod
     def from_domain(cls, decision: values.Decision) -> Decision:
@@ -191,14 +224,23 @@ class Decision:
             policy_version=decision.config_version, model_version=decision.model_version,
             created_at=decision.created_at, activated_at=decision.activated_at,
             window_ends_at=decision.window_ends_at, imported=decision.imported,
+            holdout=decision.holdout, policy_arm=decision.policy_arm,
+            shadow=ShadowScore.from_domain(decision.shadow) if decision.shadow else None,
         )
 
     @strawberry.field
     def explanation(self) -> Explanation:
         d = self._decision
         return Explanation(
-            candidates=[CandidateEstimate(lever=e.lever, estimated_reward=e.estimated_reward, score=e.score) for e in d.estimates],
+            candidates=[
+                CandidateEstimate(
+                    lever=e.lever, estimated_reward=e.estimated_reward, score=e.score,
+                    net_value=NetValueTerms.from_domain(e.net_value) if e.net_value else None,
+                )
+                for e in d.estimates
+            ],
             features=[FeatureValue(name=name, value=value) for name, value in d.inputs.items()],
+            excluded=[ExcludedLever.from_domain(e) for e in d.excluded],
         )
 
     @strawberry.field(description="The lever served.")
@@ -283,14 +325,18 @@ class UnknownDecisionPoint:
         return cls(message=error.message, key=error.key)
 
 
-@strawberry.type(description="No lever can be chosen: all are inactive, retired or outside the candidates.")
+@strawberry.type(description="No lever can be chosen: all are inactive, retired, outside the candidates or excluded for this customer (`excluded` says by which rule).")
 class NoEligibleLever:
     message: str
     candidates: list[str]
+    excluded: list[ExcludedLever]
 
     @classmethod
     def from_error(cls, error: errors.NoEligibleLever) -> NoEligibleLever:
-        return cls(message=error.message, candidates=list(error.candidates))
+        return cls(
+            message=error.message, candidates=list(error.candidates),
+            excluded=[ExcludedLever.from_domain(e) for e in error.excluded],
+        )
 
 
 @strawberry.type(description="A feature value cannot be used; `key` names it (context.<name> or attributes.<name>).")

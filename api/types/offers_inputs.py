@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from api.types.offer_guardrails import Objective, TierCapInput
 from api.types.offers import LeverKind, PolicyKind, RewardKind
 from services.errors import InvalidInput
 from services.offers import values
@@ -20,12 +21,17 @@ class LeverInput:
     cost_percent_of_value: float = strawberry.field(default=0.0, description="0-100 of revenue, cost of an accepted offer.")
     contact_cost: float = strawberry.field(default=0.0, description="Cost of making the offer, accepted or not.")
     active: bool = True
+    eligibility: JSON | None = strawberry.field(
+        default=None,
+        description="Who may get this lever, in the segment rule language plus churnReason, openAlerts and context.<name>: {all|any: [...]}, {not: ...} or {field, op, value}.",
+    )
+    weight: float = strawberry.field(default=1.0, description="> 0; multiplies the lever's expected net value under NET_VALUE arbitration.")
 
     def to_draft(self) -> values.LeverDraft:
         return values.LeverDraft(
             key=self.key, name=self.name, kind=self.kind.value, discount_percent=self.discount_percent,
             unit_cost=self.unit_cost, cost_percent_of_value=self.cost_percent_of_value,
-            contact_cost=self.contact_cost, active=self.active,
+            contact_cost=self.contact_cost, active=self.active, eligibility=self.eligibility, weight=self.weight,
         )
 
 
@@ -47,6 +53,17 @@ class PolicyInput:
         )
 
 
+@strawberry.input(description="A challenger arm: a named policy serving a share of customers, or a shadow that never serves.")
+class PolicyArmInput:
+    name: str
+    policy: PolicyInput | None = None
+    traffic_percent: float = 0.0
+    shadow: bool = False
+
+    def to_domain(self) -> values.PolicyArm:
+        return values.PolicyArm(self.name, (self.policy or PolicyInput()).to_domain(), self.traffic_percent, self.shadow)
+
+
 @strawberry.input(description="Create or reconfigure a decision point.")
 class DecisionPointInput:
     key: str
@@ -64,6 +81,16 @@ class DecisionPointInput:
         default_factory=list, description="Example request contexts to fit context.<name> features on."
     )
     refit: bool = strawberry.field(default=False, description="Refit the feature encoder now (starts a new model version).")
+    objective: Objective = strawberry.field(default=Objective.REWARD, description="NET_VALUE: learn acceptance, rank levers by expected net value.")
+    value_attribute: str | None = strawberry.field(
+        default=None, description="attributes.<name> or context.<name> holding the customer's value; default: the average order value."
+    )
+    max_discount_percent: list[TierCapInput] = strawberry.field(default_factory=list, description="Deepest discount per value tier.")
+    control_share: float = strawberry.field(default=0.0, description="Share of customers (0 to below 1) held out as a control group; needs a NO_ACTION lever.")
+    control_period_days: int = strawberry.field(default=30, description="Control membership is redrawn every this many days.")
+    arms: list[PolicyArmInput] = strawberry.field(
+        default_factory=list, description="Challengers beside the champion (whose policy is `policy`); promotePolicy swaps them."
+    )
 
     def to_draft(self) -> values.DecisionPointDraft:
         examples = []
@@ -76,6 +103,12 @@ class DecisionPointInput:
             policy=(self.policy or PolicyInput()).to_domain(), features=tuple(self.features),
             reward=self.reward.value, reward_window_hours=self.reward_window_hours,
             default_reward=self.default_reward, context_examples=tuple(examples), refit=self.refit,
+            guardrails=values.Guardrails(
+                max_discount_percent=tuple((cap.tier.value, cap.max_discount_percent) for cap in self.max_discount_percent),
+                objective=self.objective.value, value_attribute=self.value_attribute,
+                control_share=self.control_share, control_period_days=self.control_period_days,
+                challengers=tuple(arm.to_domain() for arm in self.arms),
+            ),
         )
 
 

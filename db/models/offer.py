@@ -40,6 +40,7 @@ class Lever(Base):
         CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_percent"),
         CheckConstraint("unit_cost >= 0 AND contact_cost >= 0", name="costs"),
         CheckConstraint("cost_percent_of_value >= 0 AND cost_percent_of_value <= 100", name="cost_percent"),
+        CheckConstraint("weight > 0", name="weight"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,6 +52,10 @@ class Lever(Base):
     cost_percent_of_value: Mapped[float] = mapped_column(Float, default=0.0)
     contact_cost: Mapped[float] = mapped_column(Float, default=0.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a rule tree in the segment rule language; NULL: eligible for everyone
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
+    # business weight multiplying the lever's expected net value under NET_VALUE arbitration
+    weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -113,6 +118,14 @@ class Decision(Base):
     window_ends_at: Mapped[datetime | None]
     campaign_id: Mapped[int | None] = mapped_column(BigId)
     imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a member of the decision point's control group: served its NO_ACTION lever
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the policy configuration (arm) that made the decision and learns from its outcome
+    policy_arm: Mapped[str] = mapped_column(String(64), default="main", server_default="main")
+    # what a shadow arm would have served (never served)
+    shadow_arm: Mapped[str | None] = mapped_column(String(64))
+    shadow_lever: Mapped[str | None] = mapped_column(String(64))
+    shadow_expected_reward: Mapped[float | None] = mapped_column(Float)
 
 
 class Outcome(Base):
@@ -149,6 +162,7 @@ class ModelSnapshot(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     decision_point_id: Mapped[int] = mapped_column(Integer, ForeignKey("decision_points.id", ondelete="CASCADE"))
     config_version: Mapped[int] = mapped_column(Integer)
+    policy_arm: Mapped[str] = mapped_column(String(64), default="main", server_default="main")
     encoder_version: Mapped[str] = mapped_column(String(32))
     outcomes_applied: Mapped[int] = mapped_column(Integer)
     last_outcome_id: Mapped[int] = mapped_column(BigId)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialect import dialect_name
 from db.models import Alert, Customer, CustomerMetrics, CustomerReason, CustomerScores
 from db.models.alert import ACTIVE_WHERE
 
@@ -15,10 +16,16 @@ _ACTIVE_STATUSES = ("OPEN", "ACTIONED")
 assert all(status in ACTIVE_WHERE for status in _ACTIVE_STATUSES)
 
 
-def _query(*, alerts: bool, churn_reason: bool) -> Any:
+def _query(*, alerts: bool, churn_reason: bool, alert_types: bool = False, dialect: str = "sqlite") -> Any:
+    # Plain columns of rows already joined cost next to nothing: eligibility rules and the
+    # customer's order value read them without another round trip.
     columns: list[Any] = [
         Customer.id,
         Customer.external_id,
+        Customer.name,
+        Customer.email,
+        Customer.phone,
+        Customer.region,
         Customer.stage,
         Customer.acquisition_channel,
         Customer.attributes,
@@ -27,7 +34,13 @@ def _query(*, alerts: bool, churn_reason: bool) -> Any:
         CustomerScores.recency,
         CustomerScores.frequency,
         CustomerScores.monetary,
+        CustomerScores.rfm_segment,
+        CustomerMetrics.first_purchase_at,
         CustomerMetrics.last_purchase_at,
+        CustomerMetrics.purchase_count,
+        CustomerMetrics.monetary_total,
+        CustomerMetrics.median_gap_days,
+        CustomerMetrics.last_survey_score,
     ]
     # The correlated counts cost a probe per customer: only decision points that use them pay.
     if alerts:
@@ -36,6 +49,14 @@ def _query(*, alerts: bool, churn_reason: bool) -> Any:
             .where(Alert.customer_id == Customer.id, Alert.status.in_(_ACTIVE_STATUSES))
             .scalar_subquery()
             .label("open_alerts")
+        )
+    if alert_types:
+        concat = func.string_agg if dialect == "postgresql" else func.group_concat
+        columns.append(
+            select(concat(Alert.type, ","))
+            .where(Alert.customer_id == Customer.id, Alert.status.in_(_ACTIVE_STATUSES))
+            .scalar_subquery()
+            .label("open_alert_types")
         )
     if churn_reason:
         columns.append(
@@ -54,18 +75,18 @@ def _query(*, alerts: bool, churn_reason: bool) -> Any:
 
 
 async def facts_by_external_ids(
-    session: AsyncSession, external_ids: Sequence[str], *, alerts: bool, churn_reason: bool
+    session: AsyncSession, external_ids: Sequence[str], *, alerts: bool, churn_reason: bool, alert_types: bool = False
 ) -> list[Row[Any]]:
-    query = _query(alerts=alerts, churn_reason=churn_reason).where(
+    query = _query(alerts=alerts, churn_reason=churn_reason, alert_types=alert_types, dialect=dialect_name(session)).where(
         Customer.external_id.in_(list(external_ids)), Customer.erased_at.is_(None)
     )
     return list((await session.execute(query)).all())
 
 
 async def facts_by_ids(
-    session: AsyncSession, ids: Sequence[int], *, alerts: bool, churn_reason: bool
+    session: AsyncSession, ids: Sequence[int], *, alerts: bool, churn_reason: bool, alert_types: bool = False
 ) -> list[Row[Any]]:
-    query = _query(alerts=alerts, churn_reason=churn_reason).where(
+    query = _query(alerts=alerts, churn_reason=churn_reason, alert_types=alert_types, dialect=dialect_name(session)).where(
         Customer.id.in_(list(ids)), Customer.erased_at.is_(None)
     )
     return list((await session.execute(query)).all())

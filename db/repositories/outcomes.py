@@ -39,13 +39,22 @@ async def by_decisions(session: AsyncSession, decision_ids: Sequence[int]) -> li
 
 
 async def tail(
-    session: AsyncSession, point_id: int, config_version: int, after_id: int, limit: int
+    session: AsyncSession,
+    point_id: int,
+    config_version: int,
+    after_id: int,
+    limit: int,
+    *,
+    arm: str = "main",
+    acceptance: bool = False,
 ) -> list[Row[Any]]:
-    """Learnable outcomes after ``after_id`` in id order: (id, lever, reward, features).
+    """Learnable outcomes of ``arm``'s decisions after ``after_id`` in id order: (id, lever,
+    reward, features); with ``acceptance`` the reward is 1/0 for accepted or not.
 
     Late outcomes and imported history that did not ask to warm-start the model are skipped."""
+    reward: Any = case((Outcome.accepted, 1.0), else_=0.0) if acceptance else Outcome.reward
     query = (
-        select(Outcome.id, Decision.lever_key, Outcome.reward, Decision.features)
+        select(Outcome.id, Decision.lever_key, reward, Decision.features)
         .join(Decision, Decision.id == Outcome.decision_id)
         .where(
             Outcome.decision_point_id == point_id,
@@ -53,6 +62,7 @@ async def tail(
             Outcome.late == false(),
             Outcome.learnable == true(),
             Decision.config_version == config_version,
+            Decision.policy_arm == arm,
         )
         .order_by(Outcome.id)
         .limit(limit)
@@ -118,34 +128,35 @@ async def lever_stats(session: AsyncSession, point_id: int, since: datetime | No
     return list((await session.execute(query)).all())
 
 
-async def newest_snapshot(session: AsyncSession, point_id: int, config_version: int) -> ModelSnapshot | None:
+async def newest_snapshot(
+    session: AsyncSession, point_id: int, config_version: int, arm: str = "main"
+) -> ModelSnapshot | None:
     query = (
         select(ModelSnapshot)
-        .where(ModelSnapshot.decision_point_id == point_id, ModelSnapshot.config_version == config_version)
+        .where(
+            ModelSnapshot.decision_point_id == point_id,
+            ModelSnapshot.config_version == config_version,
+            ModelSnapshot.policy_arm == arm,
+        )
         .order_by(ModelSnapshot.id.desc())
         .limit(1)
     )
     return await session.scalar(query)
 
 
-async def newest_snapshot_watermark(session: AsyncSession, point_id: int, config_version: int) -> int:
+async def newest_snapshot_watermark(session: AsyncSession, point_id: int, config_version: int, arm: str = "main") -> int:
     query = select(func.max(ModelSnapshot.last_outcome_id)).where(
-        ModelSnapshot.decision_point_id == point_id, ModelSnapshot.config_version == config_version
+        ModelSnapshot.decision_point_id == point_id,
+        ModelSnapshot.config_version == config_version,
+        ModelSnapshot.policy_arm == arm,
     )
     return int(await session.scalar(query) or 0)
 
 
 async def save_snapshot(session: AsyncSession, row: dict[str, Any]) -> None:
-    """Store a snapshot and keep only the newest few of its decision point."""
+    """Store a snapshot and keep only the newest few of its decision point and arm."""
     await session.execute(insert_for(session, ModelSnapshot).values(**row))
-    keep = (
-        select(ModelSnapshot.id)
-        .where(ModelSnapshot.decision_point_id == row["decision_point_id"])
-        .order_by(ModelSnapshot.id.desc())
-        .limit(KEEP_SNAPSHOTS)
-    )
-    await session.execute(
-        delete(ModelSnapshot).where(
-            ModelSnapshot.decision_point_id == row["decision_point_id"], ModelSnapshot.id.not_in(keep)
-        )
-    )
+    arm = row.get("policy_arm", "main")
+    same = (ModelSnapshot.decision_point_id == row["decision_point_id"], ModelSnapshot.policy_arm == arm)
+    keep = select(ModelSnapshot.id).where(*same).order_by(ModelSnapshot.id.desc()).limit(KEEP_SNAPSHOTS)
+    await session.execute(delete(ModelSnapshot).where(*same, ModelSnapshot.id.not_in(keep)))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, not_, or_, select
 
 from db.base import UtcDateTime
-from db.models import Alert, Customer, CustomerMetrics, CustomerScores, Event
+from db.models import Alert, Customer, CustomerMetrics, CustomerReason, CustomerScores, Event
 from db.repositories.lifecycle import epoch_days
 from services.domain import CHANNELS, EVENT_TYPES, STAGES
 from services.errors import InvalidInput
@@ -46,6 +46,21 @@ def _referrals() -> Any:
     return select(func.count()).where(referred.c.referred_by_id == Customer.id).scalar_subquery()
 
 
+def _churn_reason() -> Any:
+    return (
+        select(CustomerReason.code)
+        .where(CustomerReason.customer_id == Customer.id, CustomerReason.kind == "CHURN")
+        .order_by(CustomerReason.at.desc(), CustomerReason.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _open_alert_count() -> Any:
+    active = Alert.status.in_(("OPEN", "ACTIONED"))
+    return select(func.count(Alert.id)).where(Alert.customer_id == Customer.id, active).scalar_subquery()
+
+
 FIELDS: dict[str, _Field] = {
     "externalId": _Field("text", lambda d, n: Customer.external_id),
     "name": _Field("text", lambda d, n: Customer.name),
@@ -67,6 +82,8 @@ FIELDS: dict[str, _Field] = {
     "purchaseRhythmDays": _Field("number", lambda d, n: CustomerMetrics.median_gap_days),
     "lastSurveyScore": _Field("number", lambda d, n: CustomerMetrics.last_survey_score),
     "referralCount": _Field("number", lambda d, n: _referrals()),
+    "churnReason": _Field("text", lambda d, n: _churn_reason()),
+    "openAlerts": _Field("number", lambda d, n: _open_alert_count()),
 }
 EVENT_FIELDS = ("events.count", "events.sum")
 ALERT_FIELD = "alerts.open"

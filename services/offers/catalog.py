@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,8 @@ from db.base import utcnow
 from engine import EngineError, FeatureEncoder, InvalidPolicyConfig
 from engine.features import check_feature_name
 from services.errors import InvalidInput
-from services.offers import features, mapping
+from services.offers import features, guardrails, mapping
+from services.offers.eligibility import compile_rule
 from services.offers.values import (
     LEVER_KINDS,
     REWARDS,
@@ -24,7 +26,9 @@ from services.offers.values import (
     DecisionPointDraft,
     Lever,
     LeverDraft,
+    PolicyArm,
 )
+from services.offers.errors import UnknownDecisionPoint
 
 KEY_MAX = 64
 ENCODER_SAMPLE = 2000
@@ -54,6 +58,10 @@ def check_lever(draft: LeverDraft) -> None:
     _check_amount("costPercentOfValue", draft.cost_percent_of_value, 100)
     _check_amount("unitCost", draft.unit_cost)
     _check_amount("contactCost", draft.contact_cost)
+    if not math.isfinite(draft.weight) or draft.weight <= 0:
+        raise InvalidInput("weight", f"must be a finite number > 0, got {draft.weight}")
+    if draft.eligibility is not None:
+        compile_rule(draft.eligibility, "eligibility")
 
 
 class Catalog:
@@ -73,6 +81,8 @@ class Catalog:
             "cost_percent_of_value": draft.cost_percent_of_value,
             "contact_cost": draft.contact_cost,
             "active": draft.active,
+            "eligibility": draft.eligibility,
+            "weight": draft.weight,
         }
         async with self._sessions.begin() as session:
             stored = await repo.upsert_lever(session, row, self.clock())
@@ -107,7 +117,11 @@ class Catalog:
             if missing:
                 raise InvalidInput("levers", f"unknown lever {missing[0]!r}: create it with upsertLever first")
             row = await repo.decision_point(session, draft.key, lock=True)
-            learned = ("features", "policy", "reward")
+            champion = row.config.get("champion", "main") if row is not None else "main"
+            rails = replace(draft.guardrails, champion=champion)
+            guardrails.check(rails, {k: mapping.lever(v) for k, v in known.items()}, draft.levers)
+            config.update(mapping.guardrails_to_json(rails))
+            learned = ("features", "policy", "reward", "objective")
             if row is None:
                 row = DecisionPointRow(
                     key=draft.key,
@@ -121,7 +135,9 @@ class Catalog:
                 )
                 session.add(row)
             else:
-                if draft.refit or any(row.config[k] != config[k] for k in learned):
+                old_arms, new_arms = guardrails.arm_policies(row.config), guardrails.arm_policies(config)
+                retrained = any(old_arms[name] != new_arms[name] for name in old_arms.keys() & new_arms.keys())
+                if draft.refit or retrained or any(row.config.get(k, "REWARD") != config[k] for k in learned):
                     row.version += 1
                     row.encoder = await self._fit(session, draft)
                     row.known_levers = list(draft.levers)
@@ -130,6 +146,32 @@ class Catalog:
                 row.config = config
                 row.name = draft.name or row.name
                 row.updated_at = now
+            await session.flush()
+            return mapping.decision_point(row)
+
+    async def promote(self, key: str, arm: str) -> DecisionPoint:
+        """Make challenger ``arm`` the champion: it takes the champion's traffic and keeps its
+        model; the old champion takes the challenger's place (share or shadow) with its model.
+        Nothing is retrained, so the configuration version stays."""
+        async with self._sessions.begin() as session:
+            row = await repo.decision_point(session, key, lock=True)
+            if row is None:
+                raise UnknownDecisionPoint(key)
+            rails = mapping.guardrails_from_json(row.config)
+            if arm == rails.champion:
+                return mapping.decision_point(row)
+            challenger = next((a for a in rails.challengers if a.name == arm), None)
+            if challenger is None:
+                known = [a.name for a in rails.challengers]
+                raise InvalidInput("arm", f"{arm!r} is not a challenger of {key!r}; challengers: {known}")
+            old = PolicyArm(rails.champion, mapping.policy_from_json(row.config["policy"]), challenger.traffic_percent, challenger.shadow)
+            promoted = replace(
+                rails, champion=arm, challengers=tuple(old if a.name == arm else a for a in rails.challengers)
+            )
+            row.config = {
+                **row.config, **mapping.guardrails_to_json(promoted), "policy": mapping.policy_to_json(challenger.policy)
+            }
+            row.updated_at = self.clock()
             await session.flush()
             return mapping.decision_point(row)
 

@@ -15,6 +15,15 @@ Format::
     reward_window_hours = 168
     default_reward = 0
     policy = { kind = "LIN_TS", alpha = 0.5, seed = 1 }
+    # guardrails (all optional)
+    objective = "NET_VALUE"
+    value_attribute = "attributes.margin"
+    max_discount_percent = { GOLD = 20, SILVER = 10, BRONZE = 5 }
+    control_share = 0.05
+    control_period_days = 30
+    arms = [{ name = "ucb", policy = { kind = "LIN_UCB", alpha = 1.0 }, traffic_percent = 10 }]
+
+A lever takes ``eligibility`` (a rule tree as an inline table) and ``weight``.
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from services.errors import InvalidInput
-from services.offers.values import DecisionPointDraft, LeverDraft, Policy
+from services.offers.values import DecisionPointDraft, Guardrails, LeverDraft, Policy, PolicyArm
+
+GUARDRAIL_KEYS = ("objective", "value_attribute", "control_share", "control_period_days")
 
 DEMO = Path(__file__).with_name("demo.toml")
 
@@ -58,8 +69,24 @@ def parse(text: str) -> OfferConfig:
         for name in ("levers", "features"):
             item[name] = tuple(item.get(name, ()))
         item["context_examples"] = tuple(item.get("context_examples", ()))
+        item["guardrails"] = _guardrails(item, f"decision_points.{key}")
         points.append(_build(DecisionPointDraft, {"key": key, **item, "policy": policy}, f"decision_points.{key}"))
     return OfferConfig(levers, tuple(points))
+
+
+def _guardrails(item: dict[str, Any], where: str) -> Guardrails:
+    rails = {name: item.pop(name) for name in GUARDRAIL_KEYS if name in item}
+    caps = item.pop("max_discount_percent", {})
+    if not isinstance(caps, dict):
+        raise InvalidInput(f"{where}.max_discount_percent", "must be a table of tier = percent")
+    arms = []
+    for i, arm in enumerate(item.pop("arms", [])):
+        arm = dict(arm)
+        policy = _build(Policy, dict(arm.pop("policy", {})), f"{where}.arms[{i}].policy")
+        arms.append(_build(PolicyArm, {**arm, "policy": policy}, f"{where}.arms[{i}]"))
+    return Guardrails(
+        max_discount_percent=tuple((tier, float(cap)) for tier, cap in caps.items()), challengers=tuple(arms), **rails
+    )
 
 
 def load(path: Path) -> OfferConfig:

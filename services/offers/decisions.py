@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import offer_features as feature_repo
@@ -17,11 +16,12 @@ from db.base import utcnow
 from engine import InvalidContext as EngineInvalidContext
 from services.domain import ItemError
 from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
-from services.offers import features, mapping
+from services.offers import choice, features, lever_guard, mapping
+from services.offers.lever_guard import LeverGuard
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.gate import WriteGate
 from services.offers.registry import ModelRegistry, Served
-from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
+from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint, Lever
 
 CHUNK = 1000
 MAX_BATCH = 10_000
@@ -49,29 +49,36 @@ class Decisions:
         nothing, also when two such requests race (the unique index decides, the loser re-reads).
         """
         _check_request_id(request.request_id)
-        context = features.check_context(request.context)
+        features.check_context(request.context)
+        context = dict(request.context or {})
         if (request.customer_id is None) == (request.external_id is None):
             raise InvalidInput("externalId", "give exactly one of customerId and externalId")
         async with self._sessions() as session:
-            point, active = await self._point(session, request.decision_point)
+            point, levers = await self._point(session, request.decision_point)
             if request.request_id is not None:
                 stored = await repo.decisions_by_request(session, point.id, [request.request_id])
                 if stored:
                     return await self._replayed(session, stored[0], point, request)
-            needs = features.needs(point.features)
+            guard = lever_guard.guard_for(point, levers)
+            needs = _needs(point, guard)
             if request.customer_id is not None:
                 facts = await feature_repo.facts_by_ids(session, [request.customer_id], **needs)
             else:
                 facts = await feature_repo.facts_by_external_ids(session, [request.external_id or ""], **needs)
         if not facts:
             raise CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
-        served = await self.registry.serving(point)
-        eligible = _eligible(point, active, request.candidates)
+        arms = await self.registry.serving_arms(point)
+        eligible = _eligible(point, levers, request.candidates, guard)
         now = self.clock()
         try:
-            rows = self._choose(served, facts, [context], eligible, request, now)
+            chunk = choice.choose(
+                arms, guard, facts, [context], eligible, now, request_id=request.request_id, activate=request.activate
+            )
         except EngineInvalidContext as exc:
             raise InvalidContext(exc.key, exc.reason) from None
+        if chunk.refused:
+            raise NoEligibleLever(point.key, tuple(eligible), chunk.refused[0][1])
+        rows = chunk.rows
         rows[0].pop("_external_id")
         async with self.gate.begin() as session:
             written = await repo.insert_decisions(session, rows)
@@ -160,16 +167,18 @@ class Decisions:
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _point(self, session: AsyncSession, key: str) -> tuple[DecisionPoint, frozenset[str]]:
+    async def _point(self, session: AsyncSession, key: str) -> tuple[DecisionPoint, dict[str, Lever]]:
+        """The point's config and its configured levers (from the registry's last round when recent)."""
         cached = self.registry.cached_config(key)
         if cached is not None:
-            return cached
+            levers = self.registry.cached_levers(list(cached[0].levers))
+            if levers is not None:
+                return cached[0], levers
         row = await repo.decision_point(session, key)
         if row is None:
             raise UnknownDecisionPoint(key)
         point = mapping.decision_point(row)
-        active = frozenset(lever.key for lever in await repo.levers_by_keys(session, point.levers) if lever.active)
-        return point, active
+        return point, {lever.key: mapping.lever(lever) for lever in await repo.levers_by_keys(session, point.levers)}
 
     async def _replayed(self, session: AsyncSession, row: Any, point: DecisionPoint, request: DecideRequest) -> Decision:
         facts = await feature_repo.facts_by_ids(session, [row.customer_id], alerts=False, churn_reason=False)
@@ -185,18 +194,19 @@ class Decisions:
         self, request: BatchRequest, items: list[tuple[int, str]]
     ) -> AsyncIterator[tuple[list[Decision], list[ItemError]]]:
         _check_request_id(request.request_id)
-        context = features.check_context(request.context)
+        features.check_context(request.context)
         async with self._sessions() as session:
-            point, active = await self._point(session, request.decision_point)
-        eligible = _eligible(point, active, request.candidates)
-        served = await self.registry.serving(point)
+            point, levers = await self._point(session, request.decision_point)
+        guard = lever_guard.guard_for(point, levers)
+        eligible = _eligible(point, levers, request.candidates, guard)
+        served = await self.registry.serving_arms(point)
         for start in range(0, len(items), CHUNK):
             part = items[start : start + CHUNK]
             errors: list[ItemError] = []
             request_ids = {ext: f"{request.request_id}/{ext}" for _, ext in part} if request.request_id else {}
             async with self._sessions() as session:
                 facts = await feature_repo.facts_by_external_ids(
-                    session, [ext for _, ext in part], **features.needs(point.features)
+                    session, [ext for _, ext in part], **_needs(point, guard)
                 )
                 stored = await repo.decisions_by_request(session, point.id, list(request_ids.values())) if request_ids else []
             by_ext = {f.external_id: f for f in facts}
@@ -207,7 +217,7 @@ class Decisions:
                     errors.append(ItemError(index, "externalIds", f"no customer with externalId {ext!r}"))
                 elif request_ids.get(ext) not in replayed:
                     todo.append((index, by_ext[ext]))
-            rows, bad = self._choose_rows(served, todo, context, eligible, request, request_ids)
+            rows, bad = self._choose_rows(served, guard, todo, eligible, request, request_ids)
             errors.extend(bad)
             async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
@@ -222,98 +232,69 @@ class Decisions:
 
     def _choose_rows(
         self,
-        served: Served,
+        arms: dict[str, Served],
+        guard: LeverGuard,
         todo: list[tuple[int, Any]],
-        context: dict[str, Any],
         eligible: list[str],
         request: BatchRequest,
         request_ids: dict[str, str],
     ) -> tuple[list[dict[str, Any]], list[ItemError]]:
         errors: list[ItemError] = []
         now = self.clock()
-        decide = DecideRequest(request.decision_point, None, None, request.context, request.candidates, request.activate)
+        context = dict(request.context or {})
+
+        def run(items: list[tuple[int, Any]]) -> list[dict[str, Any]]:
+            chunk = choice.choose(
+                arms, guard, [f for _, f in items], [context] * len(items), eligible, now,
+                request_id=request.request_id, activate=request.activate,
+            )
+            for position, excluded in chunk.refused:
+                reasons = "; ".join(f"{e.lever}: {e.rule}" for e in excluded)
+                errors.append(ItemError(items[position][0], "externalIds", f"no eligible lever ({reasons})"))
+            return chunk.rows
+
         try:
-            rows = self._choose(served, [f for _, f in todo], [context] * len(todo), eligible, decide, now)
+            rows = run(todo)
         except EngineInvalidContext as exc:
             if exc.key.startswith("context."):
                 raise InvalidContext(exc.key, exc.reason) from None
             # A stored attribute of some customer does not fit: find and report just those.
             kept = []
-            encoder = served.learner.model.encoder
+            champion = next(iter(arms.values()))
+            encoder, point = champion.learner.model.encoder, champion.point
             for index, fact in todo:
                 try:
-                    encoder.encode(features.profile_row(fact, served.point.features, now))
+                    encoder.encode(features.profile_row(fact, point.features, now))
                     kept.append((index, fact))
                 except EngineInvalidContext as item:
                     errors.append(ItemError(index, item.key, item.reason))
-            rows = self._choose(served, [f for _, f in kept], [context] * len(kept), eligible, decide, now)
+            rows = run(kept)
         for row in rows:
             ext = row.pop("_external_id")
             row["request_id"] = request_ids.get(ext)
         return rows, errors
 
-    def _choose(
-        self,
-        served: Served,
-        facts: Sequence[Any],
-        contexts: Sequence[dict[str, Any]],
-        eligible: list[str],
-        request: DecideRequest,
-        now: datetime,
-    ) -> list[dict[str, Any]]:
-        if not facts:
-            return []
-        point, model = served.point, served.learner.model  # one model reference for the whole call
-        inputs = [{**features.profile_row(f, point.features, now), **c} for f, c in zip(facts, contexts)]
-        encoded = model.encoder.encode_many(inputs)
-        levers = model.levers
-        mask = np.broadcast_to(np.array([lever in eligible for lever in levers]), (len(facts), len(levers)))
-        batch = model.decide_features(encoded, np.ascontiguousarray(mask), served.rng)
-        estimates = model.policy.point_estimates(encoded)
-        window = timedelta(hours=point.reward_window_hours)
-        activated = now if request.activate else None
-        ends = now + window if request.activate else None
-        candidate_index = [j for j, lever in enumerate(levers) if lever in eligible]
-        raw_context = dict(request.context or {})
-        rows = []
-        for i, fact in enumerate(facts):
-            rows.append(
-                {
-                    "_external_id": fact.external_id,
-                    "decision_point_id": point.id,
-                    "customer_id": fact.id,
-                    "request_id": request.request_id,
-                    "lever_key": levers[int(batch.chosen[i])],
-                    "propensity": float(batch.propensity[i]),
-                    "expected_reward": float(batch.expected_reward[i]),
-                    "candidates": [levers[j] for j in candidate_index],
-                    "features": encoded[i].tolist(),
-                    "context": raw_context,
-                    "explanation": {
-                        "estimates": [
-                            {
-                                "lever": levers[j],
-                                "estimatedReward": float(estimates[i, j]),
-                                "score": float(batch.scores[i, j]),
-                            }
-                            for j in candidate_index
-                        ],
-                        # pairs, not an object: JSONB does not keep key order
-                        "inputs": [[name, inputs[i].get(name)] for name in point.features],
-                    },
-                    "config_version": point.version,
-                    "model_version": model.outcomes_applied,
-                    "created_at": now,
-                    "activated_at": activated,
-                    "window_ends_at": ends,
-                }
-            )
-        return rows
+
+def _needs(point: DecisionPoint, guard: LeverGuard) -> dict[str, bool]:
+    """The optional facts the features and the eligibility rules read, fetched in the one query."""
+    wanted = features.needs(point.features)
+    return {
+        "alerts": wanted["alerts"] or guard.needs.alerts,
+        "churn_reason": wanted["churn_reason"] or guard.needs.churn_reason,
+        "alert_types": guard.needs.alert_types,
+    }
 
 
-def _eligible(point: DecisionPoint, active: frozenset[str], candidates: tuple[str, ...] | None) -> list[str]:
-    eligible = [lever for lever in point.levers if lever in active and (candidates is None or lever in candidates)]
-    if not eligible:
+def _eligible(
+    point: DecisionPoint, levers: dict[str, Lever], candidates: tuple[str, ...] | None, guard: LeverGuard
+) -> list[str]:
+    """Configured, active levers among the requested candidates: what rules then narrow per customer.
+    A point with a control group needs its NO_ACTION lever even when only the control gets it."""
+    eligible = [
+        key for key in point.levers
+        if key in levers and levers[key].active and (candidates is None or key in candidates)
+    ]
+    if not eligible and not (point.guardrails.control_share > 0 and guard.control_lever):
         raise NoEligibleLever(point.key, tuple(candidates) if candidates is not None else point.levers)
     return eligible
 

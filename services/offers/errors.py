@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.errors import ServiceError
-from services.offers.values import Outcome
+from services.offers.values import ExcludedLever, Outcome
 
 
 class UnknownDecisionPoint(ServiceError):
@@ -13,12 +13,16 @@ class UnknownDecisionPoint(ServiceError):
 
 
 class NoEligibleLever(ServiceError):
-    """Every lever was filtered out: retired, inactive, or outside the requested candidates."""
+    """Every lever was filtered out: retired, inactive, outside the requested candidates, or
+    excluded for this customer by an eligibility rule or a tier cap (``excluded`` says which)."""
 
-    def __init__(self, decision_point: str, candidates: tuple[str, ...]) -> None:
+    def __init__(
+        self, decision_point: str, candidates: tuple[str, ...], excluded: tuple[ExcludedLever, ...] = ()
+    ) -> None:
         super().__init__(f"no eligible lever at {decision_point!r} among {list(candidates)}")
         self.decision_point = decision_point
         self.candidates = candidates
+        self.excluded = excluded
 
 
 class InvalidContext(ServiceError):

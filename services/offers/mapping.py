@@ -5,7 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from engine import PolicyConfig
-from services.offers.values import CandidateEstimate, Decision, DecisionPoint, Lever, Outcome, Policy
+from services.offers.values import (
+    MAIN_ARM,
+    CandidateEstimate,
+    Decision,
+    DecisionPoint,
+    ExcludedLever,
+    Guardrails,
+    Lever,
+    NetValueTerms,
+    Outcome,
+    Policy,
+    PolicyArm,
+    ShadowScore,
+)
 
 
 def lever(row: Any) -> Lever:
@@ -20,6 +33,8 @@ def lever(row: Any) -> Lever:
         active=bool(row.active),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        eligibility=row.eligibility,
+        weight=float(row.weight if row.weight is not None else 1.0),
     )
 
 
@@ -63,6 +78,37 @@ def engine_policy(policy: Policy) -> PolicyConfig:
     )
 
 
+def guardrails_to_json(guardrails: Guardrails) -> dict[str, Any]:
+    return {
+        "maxDiscountPercent": dict(guardrails.max_discount_percent),
+        "objective": guardrails.objective,
+        "valueAttribute": guardrails.value_attribute,
+        "controlShare": guardrails.control_share,
+        "controlPeriodDays": guardrails.control_period_days,
+        "challengers": [
+            {"name": a.name, "policy": policy_to_json(a.policy), "trafficPercent": a.traffic_percent, "shadow": a.shadow}
+            for a in guardrails.challengers
+        ],
+        "champion": guardrails.champion,
+    }
+
+
+def guardrails_from_json(config: dict[str, Any]) -> Guardrails:
+    """Configs stored before issue 5 have none of these keys: they get the defaults."""
+    return Guardrails(
+        max_discount_percent=tuple((tier, float(cap)) for tier, cap in (config.get("maxDiscountPercent") or {}).items()),
+        objective=config.get("objective", "REWARD"),
+        value_attribute=config.get("valueAttribute"),
+        control_share=float(config.get("controlShare", 0.0)),
+        control_period_days=int(config.get("controlPeriodDays", 30)),
+        challengers=tuple(
+            PolicyArm(a["name"], policy_from_json(a["policy"]), float(a["trafficPercent"]), bool(a["shadow"]))
+            for a in config.get("challengers", ())
+        ),
+        champion=config.get("champion", MAIN_ARM),
+    )
+
+
 def decision_point(row: Any) -> DecisionPoint:
     config = row.config
     return DecisionPoint(
@@ -80,11 +126,22 @@ def decision_point(row: Any) -> DecisionPoint:
         encoder=row.encoder,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        guardrails=guardrails_from_json(config),
     )
+
+
+def _terms(data: dict[str, Any] | None) -> NetValueTerms | None:
+    if not data:
+        return None
+    return NetValueTerms(data["pAccept"], data["value"], data["cost"], data["weight"], data["netValue"])
 
 
 def decision(row: Any, point_key: str) -> Decision:
     explanation = row.explanation or {}
+    mapping = row._mapping if hasattr(row, "_mapping") else vars(row)
+    shadow = None
+    if mapping.get("shadow_arm") is not None:
+        shadow = ShadowScore(row.shadow_arm, row.shadow_lever, row.shadow_expected_reward)
     return Decision(
         id=row.id,
         decision_point=point_key,
@@ -95,7 +152,8 @@ def decision(row: Any, point_key: str) -> Decision:
         expected_reward=row.expected_reward,
         candidates=tuple(row.candidates),
         estimates=tuple(
-            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"]) for e in explanation.get("estimates", ())
+            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"], _terms(e.get("netValue")))
+            for e in explanation.get("estimates", ())
         ),
         inputs={name: value for name, value in explanation.get("inputs", ())},
         context=dict(row.context or {}),
@@ -106,6 +164,10 @@ def decision(row: Any, point_key: str) -> Decision:
         activated_at=row.activated_at,
         window_ends_at=row.window_ends_at,
         imported=bool(getattr(row, "imported", False)),
+        excluded=tuple(ExcludedLever(e["lever"], e["rule"]) for e in explanation.get("excluded", ())),
+        holdout=bool(mapping.get("holdout") or False),
+        policy_arm=mapping.get("policy_arm") or MAIN_ARM,
+        shadow=shadow,
     )
 
 

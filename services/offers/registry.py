@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,7 +33,7 @@ from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
 from engine import FeatureEncoder, InvalidSnapshot, Learner, OfferModel, OutcomeRecord, Snapshot
 from services.offers import mapping
-from services.offers.values import DecisionPoint, Lever
+from services.offers.values import MAIN_ARM, DecisionPoint, Lever
 
 log = logging.getLogger("ciclo.offers")
 MIN_ROUND_SECONDS = 0.05
@@ -48,12 +49,15 @@ class Served:
     rng: np.random.Generator
     snapshot_applied: int = 0
     snapshot_at: float = field(default_factory=time.monotonic)
+    arm: str = MAIN_ARM
 
 
-def template_model(point: DecisionPoint) -> OfferModel:
-    """A model with nothing learned: every lever ever configured, those not configured now retired."""
+def template_model(point: DecisionPoint, arm: str | None = None) -> OfferModel:
+    """A model with nothing learned: every lever ever configured, those not configured now retired.
+    Each policy arm (the champion by default) has its own."""
     encoder = FeatureEncoder.from_dict(point.encoder)
-    model = OfferModel(mapping.engine_policy(point.policy), encoder, point.known_levers)
+    policy = point.arm_policy(arm) if arm is not None else point.policy
+    model = OfferModel(mapping.engine_policy(policy), encoder, point.known_levers)
     for lever in point.known_levers:
         if lever not in point.levers:
             model.retire_lever(lever)
@@ -99,7 +103,8 @@ class ModelRegistry:
         self.snapshot_every = snapshot_every
         self.snapshot_seconds = snapshot_seconds
         self.poll_seconds = poll_seconds
-        self._served: dict[int, Served] = {}
+        # one served model per (decision point id, policy arm)
+        self._served: dict[tuple[int, str], Served] = {}
         # Decision point configs and active levers as of the last round, for decide() while the
         # background loop keeps them fresh (at most ``poll_seconds`` old).
         self._configs: dict[str, tuple[DecisionPoint, frozenset[str]]] = {}
@@ -111,17 +116,23 @@ class ModelRegistry:
 
     # -- serving -----------------------------------------------------------------------------
 
-    async def serving(self, point: DecisionPoint) -> Served:
-        """The served model of ``point`` at its current config version, loading it when needed."""
-        served = self._served.get(point.id)
+    async def serving(self, point: DecisionPoint, arm: str | None = None) -> Served:
+        """The served model of ``point``'s ``arm`` (the champion by default) at its current config
+        version, loading it when needed."""
+        arm = arm or point.guardrails.champion
+        served = self._served.get((point.id, arm))
         if served is None or served.point.version != point.version:
             async with self._lock:
-                served = self._served.get(point.id)
+                served = self._served.get((point.id, arm))
                 if served is None or served.point.version != point.version:
-                    served = await self._load(point)
+                    served = await self._load(point, arm)
         if served.point.updated_at != point.updated_at:
             self._adopt(served, point)
         return served
+
+    async def serving_arms(self, point: DecisionPoint) -> dict[str, Served]:
+        """Every arm of ``point``, the champion first."""
+        return {arm: await self.serving(point, arm) for arm in point.arms}
 
     def cached_config(self, key: str) -> tuple[DecisionPoint, frozenset[str]] | None:
         """The point's config and active levers from the last round, while the loop runs and the
@@ -138,8 +149,12 @@ class ModelRegistry:
             return None
         return {key: self._levers[key] for key in keys}
 
-    def loaded(self, point_id: int) -> Served | None:
-        return self._served.get(point_id)
+    def loaded(self, point_id: int, arm: str | None = None) -> Served | None:
+        """The loaded model of an arm (the champion by default), if any."""
+        for (pid, name), served in self._served.items():
+            if pid == point_id and name == (arm or served.point.guardrails.champion):
+                return served
+        return None
 
     def nudge(self) -> None:
         """Learn soon: a local commit wrote outcomes."""
@@ -157,24 +172,28 @@ class ModelRegistry:
                 current = {row.id: row for row in await repo.versions(session)}
                 levers = {row.key: mapping.lever(row) for row in await repo.all_levers(session)}
                 active = frozenset(key for key, lever in levers.items() if lever.active)
+                loaded = {pid: s.point for (pid, _), s in self._served.items()}
                 changed = [
                     pid for pid, row in current.items()
-                    if pid not in self._served
-                    or self._served[pid].point.version != row.version
-                    or self._served[pid].point.updated_at != row.updated_at
+                    if pid not in loaded
+                    or loaded[pid].version != row.version
+                    or loaded[pid].updated_at != row.updated_at
                 ]
                 points = [await repo.decision_point_by_id(session, pid) for pid in changed]
-            for pid in [pid for pid in self._served if pid not in current]:
-                del self._served[pid]
+            for key in [key for key in self._served if key[0] not in current]:
+                del self._served[key]
             for row in points:
                 if row is None:
                     continue
                 point = mapping.decision_point(row)
-                served = self._served.get(point.id)
-                if served is None or served.point.version != point.version:
-                    await self._load(point)
-                else:
-                    self._adopt(served, point)
+                for key in [key for key in self._served if key[0] == point.id and key[1] not in point.arms]:
+                    del self._served[key]  # an arm removed from the configuration
+                for arm in point.arms:
+                    served = self._served.get((point.id, arm))
+                    if served is None or served.point.version != point.version:
+                        await self._load(point, arm)
+                    else:
+                        self._adopt(served, point)
             self._configs = {s.point.key: (s.point, active) for s in self._served.values()}
             self._levers = levers
             self._configs_at = started
@@ -184,10 +203,11 @@ class ModelRegistry:
                 await self._maybe_snapshot(served)
             return learned
 
-    async def snapshot(self, point_id: int) -> bool:
-        """Store a snapshot of ``point_id``'s served model now (if it learned anything new)."""
+    async def snapshot(self, point_id: int, arm: str | None = None) -> bool:
+        """Store a snapshot of ``point_id``'s served model (the champion's by default) now, if it
+        learned anything new."""
         async with self._lock:
-            served = self._served.get(point_id)
+            served = self.loaded(point_id, arm)
             return served is not None and await self._save_snapshot(served)
 
     def start(self) -> None:
@@ -218,10 +238,11 @@ class ModelRegistry:
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _load(self, point: DecisionPoint) -> Served:
-        model, last = template_model(point), 0
+    async def _load(self, point: DecisionPoint, arm: str | None = None) -> Served:
+        arm = arm or point.guardrails.champion
+        model, last = template_model(point, arm), 0
         async with self._sessions() as session:
-            stored = await outcome_repo.newest_snapshot(session, point.id, point.version)
+            stored = await outcome_repo.newest_snapshot(session, point.id, point.version, arm)
         if stored is not None and stored.encoder_version == model.encoder.version:
             try:
                 model = Snapshot.loads(stored.payload).restore()
@@ -229,10 +250,16 @@ class ModelRegistry:
             except InvalidSnapshot:
                 log.warning("snapshot %s of %s unusable; replaying the log", stored.id, point.key, exc_info=True)
         model = reconciled(model, point) or model
-        rng = np.random.default_rng([point.policy.seed, self.worker])
-        served = Served(point, Learner(model, self.batch_size, last), rng, snapshot_applied=model.outcomes_applied)
+        # the arm named "main" keeps the stream it had before arms existed
+        seed = [point.arm_policy(arm).seed, self.worker]
+        if arm != MAIN_ARM:
+            seed.append(zlib.crc32(arm.encode()))
+        served = Served(
+            point, Learner(model, self.batch_size, last), np.random.default_rng(seed),
+            snapshot_applied=model.outcomes_applied, arm=arm,
+        )
         await self._catch_up(served)
-        self._served[point.id] = served
+        self._served[(point.id, arm)] = served
         return served
 
     def _adopt(self, served: Served, point: DecisionPoint) -> None:
@@ -247,7 +274,10 @@ class ModelRegistry:
         cursor = learner.last_outcome_id
         while True:
             async with self._sessions() as session:
-                rows = await outcome_repo.tail(session, point.id, point.version, cursor, self.tail_limit)
+                rows = await outcome_repo.tail(
+                    session, point.id, point.version, cursor, self.tail_limit,
+                    arm=served.arm, acceptance=point.guardrails.objective == "NET_VALUE",
+                )
             if not rows:
                 break
             records = [OutcomeRecord(r[0], r[1], float(r[2]), tuple(r[3])) for r in rows]
@@ -278,13 +308,17 @@ class ModelRegistry:
         served.snapshot_applied, served.snapshot_at = model.outcomes_applied, time.monotonic()
         async with self._sessions.begin() as session:
             # Another worker may have stored this watermark already: one copy is enough.
-            if await outcome_repo.newest_snapshot_watermark(session, served.point.id, served.point.version) >= last:
+            watermark = await outcome_repo.newest_snapshot_watermark(
+                session, served.point.id, served.point.version, served.arm
+            )
+            if watermark >= last:
                 return False
             await outcome_repo.save_snapshot(
                 session,
                 {
                     "decision_point_id": served.point.id,
                     "config_version": served.point.version,
+                    "policy_arm": served.arm,
                     "encoder_version": model.encoder.version,
                     "outcomes_applied": model.outcomes_applied,
                     "last_outcome_id": last,

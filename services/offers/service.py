@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.offers.arms import PolicyArms
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
 from services.offers.gate import WriteGate
@@ -27,14 +28,17 @@ class Offers:
     decisions: Decisions
     outcomes: Outcomes
     registry: ModelRegistry
+    arms: PolicyArms
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0) -> Offers:
         registry = ModelRegistry(sessions, worker=worker)
         gate = WriteGate(sessions)
+        catalog = Catalog(sessions)
         return cls(
-            Catalog(sessions), Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry
+            catalog, Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry,
+            PolicyArms(sessions, catalog),
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:

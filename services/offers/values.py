@@ -8,6 +8,8 @@ from typing import Any
 
 LEVER_KINDS = ("DISCOUNT", "FREE_SHIPPING", "LOYALTY_POINTS", "PREMIUM_SUPPORT", "BUNDLE", "PERSONAL_CALL", "NO_ACTION", "CUSTOM")
 REWARDS = ("ACCEPTED", "REVENUE", "NET_VALUE")
+OBJECTIVES = ("REWARD", "NET_VALUE")
+MAIN_ARM = "main"
 POLICY_KINDS = ("LIN_TS", "LIN_UCB", "EPSILON_GREEDY", "THOMPSON", "SOFTMAX", "RANDOM")
 
 
@@ -23,6 +25,8 @@ class Lever:
     active: bool = True
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    eligibility: dict[str, Any] | None = None
+    weight: float = 1.0
 
     def cost_if_accepted(self, revenue: float) -> float:
         """What an accepted offer gives away: its discount and cost shares of revenue, plus unit cost."""
@@ -39,6 +43,8 @@ class LeverDraft:
     cost_percent_of_value: float = 0.0
     contact_cost: float = 0.0
     active: bool = True
+    eligibility: dict[str, Any] | None = None
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,39 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyArm:
+    """A named policy configuration of a decision point with its own model. A serving arm takes
+    ``traffic_percent`` of the customers; a shadow arm scores every decision and never serves."""
+
+    name: str
+    policy: Policy = field(default_factory=Policy)
+    traffic_percent: float = 0.0
+    shadow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Guardrails:
+    """What a decision point adds around its bandit (issue 5): tier caps on discounts, the
+    objective (NET_VALUE ranks levers by expected net value), the control group and challengers."""
+
+    max_discount_percent: tuple[tuple[str, float], ...] = ()
+    objective: str = "REWARD"
+    value_attribute: str | None = None
+    control_share: float = 0.0
+    control_period_days: int = 30
+    challengers: tuple[PolicyArm, ...] = ()
+    champion: str = MAIN_ARM
+
+    @property
+    def tier_caps(self) -> dict[str, float]:
+        return dict(self.max_discount_percent)
+
+    @property
+    def champion_traffic(self) -> float:
+        return 100.0 - sum(arm.traffic_percent for arm in self.challengers if not arm.shadow)
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionPointDraft:
     key: str
     levers: tuple[str, ...]
@@ -66,6 +105,7 @@ class DecisionPointDraft:
     # Example request contexts, so `context.<name>` features are fitted like the profile ones.
     context_examples: tuple[dict[str, Any], ...] = ()
     refit: bool = False
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +124,17 @@ class DecisionPoint:
     encoder: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    guardrails: Guardrails = field(default_factory=Guardrails)
+
+    def arm_policy(self, arm: str) -> Policy:
+        if arm == self.guardrails.champion:
+            return self.policy
+        return next(a.policy for a in self.guardrails.challengers if a.name == arm)
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """Every arm with a model: the champion first."""
+        return (self.guardrails.champion, *(a.name for a in self.guardrails.challengers))
 
     @property
     def encoder_version(self) -> str:
@@ -93,10 +144,30 @@ class DecisionPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class NetValueTerms:
+    """P(accept) x value - expected cost, times the lever's weight (NET_VALUE arbitration)."""
+
+    p_accept: float
+    value: float
+    cost: float
+    weight: float
+    net_value: float
+
+
+@dataclass(frozen=True, slots=True)
 class CandidateEstimate:
     lever: str
     estimated_reward: float
     score: float
+    net_value: NetValueTerms | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedLever:
+    """A lever that could not be chosen for this customer and the rule that excluded it."""
+
+    lever: str
+    rule: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +190,19 @@ class Decision:
     activated_at: datetime | None
     window_ends_at: datetime | None
     imported: bool = False
+    excluded: tuple[ExcludedLever, ...] = ()
+    holdout: bool = False
+    policy_arm: str = MAIN_ARM
+    shadow: ShadowScore | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowScore:
+    """What the shadow arm would have served for the same decision."""
+
+    arm: str
+    lever: str
+    expected_reward: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +286,19 @@ class BulkOutcomes:
 
     outcomes: tuple[Outcome, ...]
     errors: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyArmReport:
+    name: str
+    champion: bool
+    shadow: bool
+    traffic_percent: float
+    decisions: int
+    outcomes: int
+    accepted: int
+    reward: float
+    scored: int
+    agreements: int
+    expected_reward: float | None
+    served_expected_reward: float | None

@@ -37,3 +37,13 @@ def test_lever_cost_validates_itself() -> None:
         LeverCost(weight=0)
     with pytest.raises(UnknownLever):
         CostModel.for_levers(["A"], {"Z": LeverCost()})
+
+
+def test_net_shortcut_equals_the_full_net_value_terms() -> None:
+    costs = CostModel.for_levers(
+        ["A", "B", "C"],
+        {"A": LeverCost(contact_cost=2.0, unit_cost=1.0, percent_of_value=0.1, weight=2.0), "C": LeverCost(unit_cost=4.0)},
+    )
+    acceptance = np.random.default_rng(1).normal(0.4, 0.5, (6, 9, 3))
+    values = np.linspace(10.0, 300.0, 6)
+    np.testing.assert_allclose(costs.net(acceptance, values), costs.net_value(acceptance, values).net, rtol=1e-12, atol=1e-9)

@@ -162,3 +162,26 @@ def test_random_policy_stays_uniform_under_arbitration(make_model: Callable[...,
     model = OfferModel(make_model(PolicyKind.RANDOM).config, make_model(PolicyKind.RANDOM).encoder, ("A", "B"), {"B": LeverCost(unit_cost=1e6)})
     choices = model.decide([rows[0]] * 2000, rng=0, values=np.full(2000, 10.0))
     assert abs(sum(c.lever == "B" for c in choices) / 2000 - 0.5) < 0.05
+
+
+@pytest.mark.parametrize("kind", [PolicyKind.LIN_TS, PolicyKind.EPSILON_GREEDY, PolicyKind.SOFTMAX, PolicyKind.LIN_UCB])
+def test_per_row_masks_never_serve_a_masked_lever_and_costs_passed_per_call_drive_arbitration(
+    make_model: Callable[..., OfferModel], encoder: Any, rows: Rows, kind: PolicyKind
+) -> None:
+    model = make_model(kind, alpha=0.5, epsilon=0.2, tau=0.5)
+    features = encoder.encode_many(rows[:200])
+    rng = np.random.default_rng(3)
+    mask = rng.random((200, len(model.levers))) < 0.5
+    mask[np.arange(200), rng.integers(0, len(model.levers), 200)] = True
+    values = np.full(200, 100.0)
+    ruinous = {lever: LeverCost(contact_cost=1000.0) for lever in model.levers if lever != "NO_ACTION"}
+    batch = model.decide_features(features, mask, rng, values, ruinous)
+    assert mask[np.arange(200), batch.chosen].all()
+    assert ((batch.propensity > 0) & (batch.propensity <= 1)).all()
+    no_action = model.levers.index("NO_ACTION")
+    # every other lever costs far more than it can earn: NO_ACTION wins wherever it is allowed
+    # (exploration aside: epsilon-greedy explores and softmax keeps some mass on everything)
+    allowed = mask[:, no_action]
+    share = (batch.chosen[allowed] == no_action).mean()
+    assert share > (0.75 if kind in (PolicyKind.EPSILON_GREEDY, PolicyKind.SOFTMAX) else 0.99)
+    assert model.costs == {}  # the call's costs are not kept

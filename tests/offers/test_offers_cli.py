@@ -53,6 +53,10 @@ def test_decide_streams_a_segment_to_csv_and_expire_applies_default_rewards(
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2500 and len({r["customer_id"] for r in rows}) == 2500
     assert all(0 < float(r["propensity"]) <= 1 for r in rows)
+    # the demo CROSS_SELL point holds out 5 % as a control group, served NO_ACTION
+    held = [r for r in rows if r["holdout"] == "1"]
+    assert 0.02 < len(held) / len(rows) < 0.08 and {r["lever"] for r in held} == {"NO_ACTION"}
+    assert {r["policy_arm"] for r in rows} == {"main"}
     assert main(["engine", "expire", "--database-url", database_url]) == 0
     assert main(["engine", "expire", "--database-url", database_url]) == 0
     printed = capsys.readouterr().out
