@@ -10,6 +10,8 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.guard_mutations import GuardMutation
+from api.guard_queries import GuardQuery
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -48,8 +50,8 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, GuardQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, GuardMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

@@ -20,6 +20,7 @@ from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
 from services.offers import features, mapping
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.gate import WriteGate
+from services.offers.guards import Guards, Refused
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
 
@@ -36,11 +37,13 @@ class Decisions:
         registry: ModelRegistry,
         clock: Callable[[], datetime] = utcnow,
         gate: WriteGate | None = None,
+        guards: Guards | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self.registry = registry
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
+        self.guards = guards
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
@@ -73,11 +76,26 @@ class Decisions:
         except EngineInvalidContext as exc:
             raise InvalidContext(exc.key, exc.reason) from None
         rows[0].pop("_external_id")
-        async with self.gate.begin() as session:
-            written = await repo.insert_decisions(session, rows)
-            if not written:  # lost a race on the same request id: the winner's decision stands
-                found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
-                return await self._replayed(session, found[0], point, request)
+        plan = await self.guards.plan(point.key) if self.guards else None
+        excluded: set[str] = set()
+        while True:
+            try:
+                async with self.gate.begin() as session:
+                    written = await repo.insert_decisions(session, rows)
+                    if not written:  # lost a race on the same request id: the winner's decision stands
+                        found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
+                        return await self._replayed(session, found[0], point, request)
+                    if plan is not None:
+                        await self.guards.admit(session, plan, rows[0], now)
+                break
+            except Refused as refused:  # rolled back: give up, or choose again without the refused levers
+                excluded |= refused.exclude
+                left = [lever for lever in eligible if lever not in excluded]
+                if refused.final or not left:
+                    raise refused.error from None
+                rows = self._choose(served, facts, [context], left, request, now)
+                rows[0].pop("_external_id")
+                rows[0]["explanation"]["guarded"] = sorted(excluded)
         return mapping.decision(SimpleNamespace(**rows[0], id=next(iter(written.values()))), point.key)
 
     async def decide_batch(self, request: BatchRequest) -> BatchDecisions:

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
+from services.offers.budgets import Budgets
 from services.offers.gate import WriteGate
+from services.offers.guards import Guards
 from services.offers.outcomes import Outcomes
 from services.offers.registry import ModelRegistry
 from services.offers.values import Lever
@@ -27,14 +29,18 @@ class Offers:
     decisions: Decisions
     outcomes: Outcomes
     registry: ModelRegistry
+    budgets: Budgets
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0) -> Offers:
         registry = ModelRegistry(sessions, worker=worker)
         gate = WriteGate(sessions)
+        budgets = Budgets(sessions)
+        guards = Guards(budgets)
         return cls(
-            Catalog(sessions), Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry
+            Catalog(sessions), Decisions(sessions, registry, gate=gate, guards=guards),
+            Outcomes(sessions, registry, gate=gate), registry, budgets,
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:
