@@ -1,4 +1,4 @@
-"""Mutations of the guards around deciding: budgets (merged into the root Mutation)."""
+"""Mutations of the guards around deciding: budgets and contact policies (merged into the root Mutation)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import strawberry
 
 from api.context import Info
 from api.types.budgets import Budget, BudgetInput, ConfigureBudgetResult
+from api.types.contacts import ConfigureContactPolicyResult, ContactPolicy, ContactPolicyInput
 from api.types.results import InvalidInput as InvalidInputType
 from services.errors import InvalidInput
 
@@ -16,5 +17,12 @@ class GuardMutation:
     async def configure_budget(self, info: Info, input: BudgetInput) -> ConfigureBudgetResult:
         try:
             return Budget.from_domain(await info.context.services.offers.budgets.configure(input.to_draft()))
+        except InvalidInput as exc:
+            return InvalidInputType.from_error(exc)
+
+    @strawberry.mutation(description="Replace the global contact policy, or a decision point's when decisionPoint is given.")
+    async def configure_contact_policy(self, info: Info, input: ContactPolicyInput) -> ConfigureContactPolicyResult:
+        try:
+            return ContactPolicy.from_domain(await info.context.services.offers.contacts.configure(input.to_domain()))
         except InvalidInput as exc:
             return InvalidInputType.from_error(exc)

@@ -86,7 +86,7 @@ class Decisions:
                         found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
                         return await self._replayed(session, found[0], point, request)
                     if plan is not None:
-                        await self.guards.admit(session, plan, rows[0], now)
+                        await self.guards.admit(session, plan, rows[0], next(iter(written.values())), now)
                 break
             except Refused as refused:  # rolled back: give up, or choose again without the refused levers
                 excluded |= refused.exclude

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
 from services.offers.budgets import Budgets
+from services.offers.contact_policy import ContactPolicies
 from services.offers.gate import WriteGate
 from services.offers.guards import Guards
 from services.offers.outcomes import Outcomes
@@ -30,17 +31,18 @@ class Offers:
     outcomes: Outcomes
     registry: ModelRegistry
     budgets: Budgets
+    contacts: ContactPolicies
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0) -> Offers:
         registry = ModelRegistry(sessions, worker=worker)
         gate = WriteGate(sessions)
-        budgets = Budgets(sessions)
-        guards = Guards(budgets)
+        budgets, contacts = Budgets(sessions), ContactPolicies(sessions)
+        guards = Guards(budgets, contacts)
         return cls(
             Catalog(sessions), Decisions(sessions, registry, gate=gate, guards=guards),
-            Outcomes(sessions, registry, gate=gate), registry, budgets,
+            Outcomes(sessions, registry, gate=gate), registry, budgets, contacts,
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:
