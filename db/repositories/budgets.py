@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, tuple_
+from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
-from db.models import Budget, BudgetUsage, CustomerMetrics
+from db.dialect import dialect_name, insert_for
+from db.models import Budget, BudgetUsage, CustomerMetrics, Decision
 
 
 async def all_budgets(session: AsyncSession) -> list[Budget]:
@@ -67,3 +67,37 @@ async def order_values(session: AsyncSession, customer_ids: Sequence[int]) -> di
     )
     rows: list[Row[Any]] = list((await session.execute(query)).all())
     return {r.customer_id: float(r.monetary_total or 0) / r.purchase_count for r in rows}
+
+
+async def lock_usage(session: AsyncSession, periods: Sequence[tuple[int, datetime, float]]) -> dict[int, float]:
+    """Create the usage rows of (budget id, period start, cap) that are missing, lock them in
+    budget id order (PostgreSQL FOR UPDATE; SQLite has one writer) and return what each has used.
+    For batches, which take as much of a budget as is left: see ``set_usage``."""
+    if not periods:
+        return {}
+    rows = [{"budget_id": b, "period_start": p, "used": 0.0, "cap": cap} for b, p, cap in sorted(periods)]
+    await session.execute(insert_for(session, BudgetUsage).values(rows).on_conflict_do_nothing())
+    query = (
+        select(BudgetUsage.budget_id, BudgetUsage.used)
+        .where(tuple_(BudgetUsage.budget_id, BudgetUsage.period_start).in_([(b, p) for b, p, _ in periods]))
+        .order_by(BudgetUsage.budget_id)
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    return {budget_id: used for budget_id, used in (await session.execute(query)).all()}
+
+
+async def set_usage(session: AsyncSession, usage: Sequence[tuple[int, datetime, float, float]]) -> None:
+    """Store (budget id, period start, used, cap) for rows locked by ``lock_usage``."""
+    for budget_id, start, used, cap in sorted(usage):
+        await session.execute(
+            update(BudgetUsage)
+            .where(BudgetUsage.budget_id == budget_id, BudgetUsage.period_start == start)
+            .values(used=used, cap=cap)
+        )
+
+
+async def delete_decisions(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Take back decisions inserted in this transaction that a guard refused."""
+    if ids:
+        await session.execute(delete(Decision).where(Decision.id.in_(list(ids))))

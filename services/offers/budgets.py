@@ -230,6 +230,41 @@ class Budgets:
             lever = next(lever for lever in chosen.values() if budget.covers(point, lever) and book.is_offer(lever))
             raise BudgetExhausted(budget.key, lever, budget.period_of(now)[1])
 
+    async def reserve_many(
+        self, session: AsyncSession, book: Book, point: str, chosen: list[tuple[int, str]], now: datetime
+    ) -> dict[int, BudgetExhausted]:
+        """For a batch: grant decisions ``(customer id, lever)`` in the given order (a campaign's
+        rank order) while their budgets have room, under row locks; returns the refused ones."""
+        budgets = book.for_point(point)
+        needs: list[tuple[int, str, list[tuple[Budget, float]]]] = []
+        money = any(b.max_cost is not None for b in budgets)
+        values = await repo.order_values(session, [c for c, _ in chosen]) if money and chosen else {}
+        for customer_id, lever_key in chosen:
+            covering = [b for b in budgets if book.is_offer(lever_key) and b.covers(point, lever_key)]
+            amounts = [
+                (b, 1.0 if b.max_count is not None else _cost(book.levers.get(lever_key), values.get(customer_id, 0.0)))
+                for b in covering
+            ]
+            if amounts:
+                needs.append((customer_id, lever_key, amounts))
+        if not needs:
+            return {}
+        involved = {b.id: b for _, _, amounts in needs for b, _ in amounts}
+        starts = {b.id: b.period_of(now)[0] for b in involved.values()}
+        used = await repo.lock_usage(session, [(b.id, starts[b.id], b.cap) for b in involved.values()])
+        refused: dict[int, BudgetExhausted] = {}
+        granted: set[int] = set()
+        for customer_id, lever_key, amounts in needs:
+            short = next((b for b, amount in amounts if used[b.id] + amount > b.cap), None)
+            if short is not None:
+                refused[customer_id] = BudgetExhausted(short.key, lever_key, short.period_of(now)[1])
+                continue
+            for b, amount in amounts:
+                used[b.id] += amount
+                granted.add(b.id)
+        await repo.set_usage(session, [(b, starts[b], used[b], involved[b].cap) for b in granted])
+        return refused
+
 
 def _cost(lever: Lever | None, order_value: float) -> float:
     """What an offer commits to: its cost if accepted at the customer's average order value, plus contact."""

@@ -199,27 +199,35 @@ class ContactPolicies:
         session: AsyncSession,
         rules: Rules,
         point: str,
-        customer_id: int,
-        levers: Iterable[str],
+        levers: dict[int, list[str]],
         now: datetime,
         is_offer: Callable[[str], bool],
-        skip: int | None = None,
-    ) -> dict[str, tuple[str, datetime]]:
-        """Of the offer ``levers`` at ``point``, those the customer may not get now: {lever: (rule, until)}.
+        skip: Iterable[int] = (),
+    ) -> dict[int, dict[str, tuple[str, datetime]]]:
+        """Of the offer ``levers`` per customer id at ``point``, those the customer may not get
+        now: {customer id: {lever: (rule, until)}}, only customers with some lever blocked.
 
-        Locks the customer first (see ``repo.lock_customers``) and reads the history in one statement."""
+        Locks the customers first (see ``repo.lock_customers``) and reads their history in one
+        statement; ``skip`` names the decisions being checked (already inserted)."""
         glob = rules.policies.get(None)
-        suppressing = glob is not None and glob.rejections is not None
-        lookback = rules.lookback_days(point)
         rejections_since = None
-        if suppressing:
-            rejections_since = now - timedelta(days=glob.rejection_window_days + glob.suppression_days)  # type: ignore[union-attr,operator]
-        await repo.lock_customers(session, [customer_id])
+        if glob is not None and glob.rejections is not None:
+            rejections_since = now - timedelta(days=glob.rejection_window_days + glob.suppression_days)  # type: ignore[operator]
+        await repo.lock_customers(session, list(levers))
         rows = await repo.history(
-            session, [customer_id], contacts_since=now - timedelta(days=lookback),
-            rejections_since=rejections_since, skip=[skip] if skip is not None else [],
+            session, list(levers), contacts_since=now - timedelta(days=rules.lookback_days(point)),
+            rejections_since=rejections_since, skip=list(skip),
         )
-        return _blocked(rules, point, list(levers), [r for r in rows if is_offer(r.lever_key)], now)
+        by_customer: dict[int, list[Any]] = {}
+        for row in rows:
+            if is_offer(row.lever_key):
+                by_customer.setdefault(row.customer_id, []).append(row)
+        found = {}
+        for customer_id, wanted in levers.items():
+            blocked = _blocked(rules, point, wanted, by_customer.get(customer_id, []), now)
+            if blocked:
+                found[customer_id] = blocked
+        return found
 
 
 def _blocked(rules: Rules, point: str, levers: list[str], rows: list[Any], now: datetime) -> dict[str, tuple[str, datetime]]:

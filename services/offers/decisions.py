@@ -20,13 +20,14 @@ from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
 from services.offers import features, mapping
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.gate import WriteGate
-from services.offers.guards import Guards, Refused
+from services.offers.guards import Guards, Plan, Refused, admit_batch
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint
 
 CHUNK = 1000
 MAX_BATCH = 10_000
 REQUEST_ID_MAX = 128
+_REFUSAL_FIELDS = {"BudgetExhausted": "budget", "ContactPolicyBlocked": "contactPolicy"}
 
 
 
@@ -208,6 +209,7 @@ class Decisions:
             point, active = await self._point(session, request.decision_point)
         eligible = _eligible(point, active, request.candidates)
         served = await self.registry.serving(point)
+        plan = await self.guards.plan(point.key) if self.guards else None
         for start in range(0, len(items), CHUNK):
             part = items[start : start + CHUNK]
             errors: list[ItemError] = []
@@ -229,14 +231,49 @@ class Decisions:
             errors.extend(bad)
             async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
-                ids = list(written.values()) + [row.id for row in replayed.values()]
                 lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
+                if plan is not None and written:
+                    refused = await self._guard_batch(session, plan, served, rows, written, todo, context, request, request_ids)
+                    errors.extend(refused)
+                ids = list(written.values()) + [row.id for row in replayed.values()]
                 found = await repo.decisions_by_ids(session, ids)
                 if lost:
                     found.extend(await repo.decisions_by_request(session, point.id, lost))
             by_customer = {row.customer_id: mapping.decision(row, point.key) for row in found}
             ordered = [by_customer[by_ext[ext].id] for _, ext in part if ext in by_ext and by_ext[ext].id in by_customer]
             yield ordered, errors
+
+    async def _guard_batch(
+        self,
+        session: AsyncSession,
+        plan: Plan,
+        served: Served,
+        rows: list[dict[str, Any]],
+        written: dict[int, int],
+        todo: list[tuple[int, Any]],
+        context: dict[str, Any],
+        request: BatchRequest,
+        request_ids: dict[str, str],
+    ) -> list[ItemError]:
+        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index."""
+        index_of = {fact.id: (index, fact) for index, fact in todo}
+
+        def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+            again: list[dict[str, Any]] = []
+            by_left: dict[tuple[str, ...], list[tuple[int, Any]]] = {}
+            for customer_id, left in retry:
+                by_left.setdefault(tuple(left), []).append(index_of[customer_id])
+            for left, group in by_left.items():
+                chosen, _ = self._choose_rows(served, group, context, list(left), request, request_ids)
+                again.extend(chosen)
+            return again
+
+        now = rows[0]["created_at"]
+        refused = await admit_batch(self.guards, session, plan, rows, written, now, rechoose)  # type: ignore[arg-type]
+        return [
+            ItemError(index_of[customer_id][0], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
+            for customer_id, error in refused.items()
+        ]
 
     def _choose_rows(
         self,
@@ -268,6 +305,7 @@ class Decisions:
         for row in rows:
             ext = row.pop("_external_id")
             row["request_id"] = request_ids.get(ext)
+            row["campaign_id"] = request.campaign_id
         return rows, errors
 
     def _choose(

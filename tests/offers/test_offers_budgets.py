@@ -245,3 +245,30 @@ async def test_property_concurrent_decides_never_over_grant_a_budget(services, c
     [after] = await services.offers.budgets.states()
     assert granted == min(cap, calls)
     assert after.used == granted <= cap
+
+
+async def test_decide_batch_grants_budget_in_input_order_and_reports_the_rest_by_index(services) -> None:
+    from services.offers.contact_policy import ContactLimit, ContactPolicy
+    from services.offers.values import BatchRequest
+
+    await _catalogue(services)
+    ids = [f"b-{i}" for i in range(10)]
+    await services.customers.upsert_many([CustomerDraft(external_id=e) for e in ids])
+    await services.offers.budgets.configure(BudgetDraft("cap-4", "DAY", decision_point="RETENTION", max_count=4))
+    offers = ("DISCOUNT_20", "FREE_SHIPPING")
+    result = await services.offers.decisions.decide_batch(BatchRequest("RETENTION", tuple(ids), candidates=offers))
+    assert len(result.decisions) == 4 and [e.index for e in result.errors] == [4, 5, 6, 7, 8, 9]
+    assert {e.field for e in result.errors} == {"budget"} and "cap-4" in result.errors[0].message
+    assert await _decision_count(services) == 4
+    # a lever budget with fallback: the spent lever's customers get the other one, all in one call
+    await services.offers.budgets.configure(BudgetDraft("cap-4", "DAY", decision_point="RETENTION", max_count=1000))
+    await services.offers.budgets.configure(BudgetDraft("d", "DAY", lever="DISCOUNT_20", max_count=2, fallback=True))
+    again = await services.offers.decisions.decide_batch(BatchRequest("RETENTION", tuple(ids), candidates=offers))
+    assert not again.errors and len(again.decisions) == 10
+    assert Counter(d.lever for d in again.decisions)["DISCOUNT_20"] <= 2
+    # contact policy in a batch: everyone was contacted today already
+    await services.offers.contacts.configure(ContactPolicy("RETENTION", limits=(ContactLimit(1, 1),)))
+    blocked = await services.offers.decisions.decide_batch(BatchRequest("RETENTION", tuple(ids), candidates=offers))
+    assert not blocked.decisions and {e.field for e in blocked.errors} == {"contactPolicy"} and len(blocked.errors) == 10
+    states = {s.budget.key: s.used for s in await services.offers.budgets.states()}
+    assert states["d"] <= 2 and states["cap-4"] == 14
