@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import offer_cli
+from api import campaign_cli, offer_cli
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "sweep")))
 
     offer_cli.add_commands(commands, _database_option)
+    campaign_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")

@@ -1,4 +1,4 @@
-"""Queries of the guards around deciding: budgets, contact policies, contact history (merged into the root Query)."""
+"""Queries of the guards around deciding: budgets, contact policies, contact history, campaigns (merged into the root Query)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.types.budgets import Budget
+from api.types.campaigns import Campaign
 from api.types.contacts import Contact, ContactPolicy
 from services.errors import InvalidInput, ServiceError
 
@@ -30,6 +31,20 @@ class GuardQuery:
         since: datetime | None = None, first: int = 20,
     ) -> list[Contact]:
         return await contacts_of(info, customer_id, external_id, since, first)
+
+    @strawberry.field(description="A campaign by id; null when there is none.")
+    async def campaign(self, info: Info, id: strawberry.ID) -> Campaign | None:
+        try:
+            found = await info.context.services.offers.campaigns.get(int(id))
+        except ValueError:
+            return None
+        return Campaign.from_domain(found) if found is not None else None
+
+    @strawberry.field(description="The newest campaigns first.")
+    async def campaigns(self, info: Info, first: int = 50) -> list[Campaign]:
+        if not 1 <= first <= 500:
+            raise InvalidInput("first", f"must be between 1 and 500, got {first}")
+        return [Campaign.from_domain(c) for c in await info.context.services.offers.campaigns.all(first)]
 
 
 async def contacts_of(

@@ -2,6 +2,7 @@
 
 from db.models.alert import Alert
 from db.models.budget import Budget, BudgetUsage, ContactPolicy
+from db.models.campaign import Campaign
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
@@ -16,6 +17,7 @@ __all__ = [
     "Budget",
     "BudgetUsage",
     "ContactPolicy",
+    "Campaign",
     "Customer",
     "CustomerMetrics",
     "CustomerReason",

@@ -82,6 +82,7 @@ class Decision(Base):
         Index("ix_decisions_customer_id_id", "customer_id", "id"),
         Index("ix_decisions_decision_point_id_window_ends_at", "decision_point_id", "window_ends_at"),
         Index("ix_decisions_decision_point_id_lever_key", "decision_point_id", "lever_key"),
+        Index("ix_decisions_campaign_id", "campaign_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

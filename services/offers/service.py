@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
 from services.offers.budgets import Budgets
+from services.offers.campaigns import Campaigns
 from services.offers.contact_policy import ContactPolicies
 from services.offers.gate import WriteGate
 from services.offers.guards import Guards
@@ -32,6 +33,7 @@ class Offers:
     registry: ModelRegistry
     budgets: Budgets
     contacts: ContactPolicies
+    campaigns: Campaigns
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -40,9 +42,10 @@ class Offers:
         gate = WriteGate(sessions)
         budgets, contacts = Budgets(sessions), ContactPolicies(sessions)
         guards = Guards(budgets, contacts)
+        decisions = Decisions(sessions, registry, gate=gate, guards=guards)
         return cls(
-            Catalog(sessions), Decisions(sessions, registry, gate=gate, guards=guards),
-            Outcomes(sessions, registry, gate=gate), registry, budgets, contacts,
+            Catalog(sessions), decisions, Outcomes(sessions, registry, gate=gate), registry, budgets, contacts,
+            Campaigns(sessions, registry, decisions),
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:

@@ -1,4 +1,4 @@
-"""budgets, their usage per period, and contact policies
+"""budgets, their usage per period, contact policies and campaigns
 
 Revision ID: 0006
 Revises: 0004
@@ -13,6 +13,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
@@ -58,9 +59,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_policies")),
         sa.UniqueConstraint("scope", name=op.f("uq_contact_policies_scope")),
     )
+    op.create_table(
+        "campaigns",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("decision_point_key", sa.String(64), nullable=False),
+        sa.Column("segment_key", sa.String(64), nullable=False),
+        sa.Column("target_limit", sa.Integer(), nullable=False),
+        sa.Column("defer_activation", sa.Boolean(), nullable=False),
+        sa.Column("ranked", sa.Integer(), nullable=False),
+        sa.Column("targeted", sa.Integer(), nullable=False),
+        sa.Column("skipped", JSON_DOC, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+    )
+    op.create_index("ix_decisions_campaign_id", "decisions", ["campaign_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_decisions_campaign_id", table_name="decisions")
+    op.drop_table("campaigns")
     op.drop_table("contact_policies")
     op.drop_table("budget_usage")
     op.drop_table("budgets")
