@@ -1,7 +1,7 @@
 """Cross-sell campaigns: rank a segment, decide for the best customers, and report the results.
 
 ``create`` scores every member of the segment with the decision point's serving model (one
-feature query and one engine call per chunk of 1,000) and ranks them by the model's mean
+feature query and one engine call per page of 5,000) and ranks them by the model's mean
 estimate of their best eligible lever's reward (for a NET_VALUE point, its expected net value).
 It then decides for the best ranked through ``decide_batch``, so the logged decisions are the
 policy's own choices with their propensities, under the contact policy and budgets: a member
@@ -37,6 +37,7 @@ from services.offers.registry import ModelRegistry
 from services.offers.values import BatchRequest, Decision, Lever
 
 MAX_TARGETS = 100_000
+RANK_PAGE = 5000  # members scored per feature query and engine call
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ class Campaigns:
         unusable, after = 0, 0
         while True:
             async with self._sessions() as session:
-                facts = await repo.segment_facts(session, segment_key, after, CHUNK, **needs)
+                facts = await repo.segment_facts(session, segment_key, after, RANK_PAGE, **needs)
             if not facts:
                 break
             after = facts[-1].id
