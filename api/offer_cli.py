@@ -33,6 +33,8 @@ def add_commands(commands: Any, database_option: DatabaseOption) -> None:
     simulate.add_argument("--alpha", type=float, default=0.5)
     simulate.add_argument("--chunk", type=int, default=250, help="decisions per decideBatch call (learning between)")
     simulate.add_argument("--plot", type=Path, default=None, help="PNG path (default: learning-curves-<scenario>.png)")
+    simulate.add_argument("--budget", type=int, default=None, help="cap the engine's decisions of --budget-lever (fallback once spent)")
+    simulate.add_argument("--budget-lever", default=None, help="the lever --budget caps")
     simulate.add_argument(
         "--database-url", default=None, help="database to run in (default: a temporary SQLite file, removed after)"
     )
@@ -110,6 +112,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 
     from api.progress import ProgressBar
     from engine.simulator import plot_learning_curves
+    from services.errors import InvalidInput
     from services.offers.simulation import simulate
     from services.offers.values import Policy
 
@@ -120,8 +123,20 @@ async def _simulate(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         try:
             policy = Policy(args.policy, alpha=args.alpha, seed=args.seed)
-            run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
-                                 chunk=args.chunk, progress=bar.update)
+            budget = None
+            if args.budget is not None:
+                from services.offers.simulation_budget import simulate_with_budget
+
+                run, budget = await simulate_with_budget(
+                    services, args.scenario, args.decisions, args.seed, lever=args.budget_lever or "", max_count=args.budget,
+                    policy=policy, chunk=args.chunk, progress=bar.update,
+                )
+            else:
+                run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
+                                     chunk=args.chunk, progress=bar.update)
+        except InvalidInput as exc:
+            print(f"refused: {exc.message}", file=sys.stderr)
+            return 2
         finally:
             bar.close()
             await services.engine.dispose()
@@ -132,6 +147,9 @@ async def _simulate(args: argparse.Namespace) -> int:
     print(f"{'strategy':<20}{'cumulative reward':>18}{'vs oracle':>11}")
     for name in ("engine", "oracle", "best_single_lever", "uniform_random"):
         print(f"{name:<20}{result.total(name):>18,.0f}{result.ratio(name):>10.1%}")
+    if budget is not None:
+        print(f"budget on {budget.budget.lever}: used {budget.used:,.0f} of {budget.budget.cap:,.0f} (the engine falls back "
+              "to the next best lever once it is spent; oracle, single lever and random are unconstrained)")
     path = plot_learning_curves(result, args.plot or Path(f"learning-curves-{args.scenario}.png"))
     print(f"learning curves: {path}")
     return 0
