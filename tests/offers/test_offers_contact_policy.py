@@ -196,6 +196,7 @@ async def test_contact_history_lists_activated_decisions_with_their_channel(gql,
 async def test_deciding_without_policies_or_budgets_sends_no_guard_statement(configure, make_customer, services, statements) -> None:
     await make_customer(external_id="c-1")
     await configure()
+    services.offers.budgets.ttl = services.offers.contacts.ttl = 3600.0  # a slow machine must not expire them mid-test
     await _decide(services)  # warms the caches
     statements.clear()
     await _decide(services)
