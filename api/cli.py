@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import evaluation_cli, offer_cli, report_cli
+from api import campaign_cli, evaluation_cli, offer_cli, report_cli
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     offer_cli.add_commands(commands, _database_option)
     report_cli.add_commands(commands, _database_option)
     evaluation_cli.add_commands(commands, _database_option)
+    campaign_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")

@@ -39,6 +39,8 @@ def add_commands(commands: Any, database_option: DatabaseOption) -> None:
                           help="what the decision point stores as reward (default: the metric)")
     simulate.add_argument("--control-share", type=float, default=0.0, help="share of customers held out (NO_ACTION)")
     simulate.add_argument("--plot", type=Path, default=None, help="PNG path (default: learning-curves-<scenario>.png)")
+    simulate.add_argument("--budget", type=int, default=None, help="cap the engine's decisions of --budget-lever (fallback once spent)")
+    simulate.add_argument("--budget-lever", default=None, help="the lever --budget caps")
     simulate.add_argument(
         "--database-url", default=None, help="database to run in (default: a temporary SQLite file, removed after)"
     )
@@ -118,6 +120,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 
     from api.progress import ProgressBar
     from engine.simulator import plot_learning_curves
+    from services.errors import InvalidInput
     from services.offers.simulation import simulate
     from services.offers.values import Policy
 
@@ -128,10 +131,22 @@ async def _simulate(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         try:
             policy = Policy(args.policy, alpha=args.alpha, seed=args.seed)
-            run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
-                                 chunk=args.chunk, metric=args.metric, objective=args.objective,
-                                 reward=args.reward,
-                                 control_share=args.control_share, progress=bar.update)
+            budget = None
+            if args.budget is not None:
+                from services.offers.simulation_budget import simulate_with_budget
+
+                run, budget = await simulate_with_budget(
+                    services, args.scenario, args.decisions, args.seed, lever=args.budget_lever or "", max_count=args.budget,
+                    policy=policy, chunk=args.chunk, progress=bar.update,
+                )
+            else:
+                run = await simulate(services, args.scenario, args.decisions, args.seed, policy=policy,
+                                     chunk=args.chunk, metric=args.metric, objective=args.objective,
+                                     reward=args.reward,
+                                     control_share=args.control_share, progress=bar.update)
+        except InvalidInput as exc:
+            print(f"refused: {exc.message}", file=sys.stderr)
+            return 2
         finally:
             bar.close()
             await services.engine.dispose()
@@ -145,6 +160,9 @@ async def _simulate(args: argparse.Namespace) -> int:
     if run.control:
         print(f"control group: {run.control} decisions, mean reward {run.control_reward:.3f}; "
               f"served: {run.treated_reward:.3f}; uplift {run.uplift:+.3f} per decision")
+    if budget is not None:
+        print(f"budget on {budget.budget.lever}: used {budget.used:,.0f} of {budget.budget.cap:,.0f} (the engine falls back "
+              "to the next best lever once it is spent; oracle, single lever and random are unconstrained)")
     path = plot_learning_curves(result, args.plot or Path(f"learning-curves-{args.scenario}.png"))
     print(f"learning curves: {path}")
     return 0

@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 
 from api.evaluation_mutations import EvaluationMutation
 from api.evaluation_queries import EvaluationQuery
+from api.guard_mutations import GuardMutation
+from api.guard_queries import GuardQuery
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -52,8 +54,8 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))
     schema = CicloSchema(
-        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, PolicyArmQuery, ReportQuery, EvaluationQuery)),
-        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, PolicyArmMutation, EvaluationMutation)),
+        query=merge_types("Query", (Query, LifecycleQuery, OfferQuery, PolicyArmQuery, GuardQuery, ReportQuery, EvaluationQuery)),
+        mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, PolicyArmMutation, GuardMutation, EvaluationMutation)),
         subscription=Subscription,
         extensions=extensions,
     )

@@ -19,6 +19,7 @@ from services import domain
 from services.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from api.types.contacts import Contact
     from api.types.offers import Decision
 
 DEFAULT_TIMELINE = 10
@@ -166,6 +167,17 @@ class Customer:
             info.context.loaders.customer_decisions, (self._customer.id, first),
             lambda found: [Decision.from_domain(d) for d in found],
         )
+
+    @strawberry.field(description="Contacts: the customer's activated decisions with their channel, newest first.")
+    async def contact_history(
+        self, info: Info, first: int = DEFAULT_TIMELINE, since: datetime | None = None
+    ) -> list[Annotated[Contact, strawberry.lazy("api.types.contacts")]]:
+        if not 1 <= first <= MAX_LOADED_TIMELINE:
+            raise InvalidInput("first", f"must be between 1 and {MAX_LOADED_TIMELINE}, got {first}")
+        from api.types.contacts import Contact
+
+        found = await info.context.services.offers.contacts.history(self._customer.id, since, first)
+        return [Contact.from_domain(c) for c in found]
 
 
 def _timeline(rows: list[domain.Event], first: int) -> EventConnection:

@@ -11,13 +11,14 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.loaders import now_or_later
+from api.types.budgets import BudgetExhausted, ContactPolicyBlocked
 from api.types.customer import Customer
 from api.types.lifecycle import ValueTier
 from api.types.offer_guardrails import ExcludedLever, NetValueTerms, Objective, ShadowScore, TierCap
 from api.types.pagination import Edge, PageInfo
 from api.types.results import CustomerNotFound, InvalidInput, ItemError, SegmentNotFound
 from services import errors as service_errors
-from services.offers import errors, values
+from services.offers import errors, refusals, values
 
 
 @strawberry.enum(description="What kind of offer or action a lever is.")
@@ -382,7 +383,8 @@ class OutcomeConflict:
 UpsertLeverResult = Annotated[Lever | InvalidInput, strawberry.union("UpsertLeverResult")]
 ConfigureDecisionPointResult = Annotated[DecisionPoint | InvalidInput, strawberry.union("ConfigureDecisionPointResult")]
 DecideResult = Annotated[
-    Decision | CustomerNotFound | UnknownDecisionPoint | NoEligibleLever | InvalidContext | InvalidInput,
+    Decision | CustomerNotFound | UnknownDecisionPoint | NoEligibleLever | InvalidContext | InvalidInput
+    | BudgetExhausted | ContactPolicyBlocked,
     strawberry.union("DecideResult"),
 ]
 DecideBatchResult = Annotated[
@@ -412,6 +414,8 @@ _ERRORS: tuple[tuple[type[Exception], Any], ...] = (
     (errors.UnknownDecision, UnknownDecision),
     (errors.DecisionNotActive, DecisionNotActive),
     (errors.OutcomeConflict, OutcomeConflict),
+    (refusals.BudgetExhausted, BudgetExhausted),
+    (refusals.ContactPolicyBlocked, ContactPolicyBlocked),
     (service_errors.CustomerNotFound, CustomerNotFound),
     (service_errors.SegmentNotFound, SegmentNotFound),
     (service_errors.InvalidInput, InvalidInput),

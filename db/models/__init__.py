@@ -1,6 +1,8 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
 from db.models.alert import Alert
+from db.models.budget import Budget, BudgetUsage, ContactPolicy
+from db.models.campaign import Campaign
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
@@ -12,6 +14,10 @@ from db.models.stage import StageChange
 
 __all__ = [
     "Alert",
+    "Budget",
+    "BudgetUsage",
+    "ContactPolicy",
+    "Campaign",
     "Customer",
     "CustomerMetrics",
     "CustomerReason",

@@ -98,6 +98,7 @@ class Decision(Base):
             "created_at",
             postgresql_include=["id", "lever_key", "activated_at", "customer_id", "campaign_id"],
         ),
+        Index("ix_decisions_campaign_id", "campaign_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

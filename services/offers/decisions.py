@@ -20,12 +20,14 @@ from services.offers import choice, features, lever_guard, mapping
 from services.offers.lever_guard import LeverGuard
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.gate import WriteGate
+from services.offers.guards import Guards, Plan, Refused, admit_batch
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint, Lever
 
 CHUNK = 1000
 MAX_BATCH = 10_000
 REQUEST_ID_MAX = 128
+_REFUSAL_FIELDS = {"BudgetExhausted": "budget", "ContactPolicyBlocked": "contactPolicy"}
 
 
 
@@ -36,11 +38,13 @@ class Decisions:
         registry: ModelRegistry,
         clock: Callable[[], datetime] = utcnow,
         gate: WriteGate | None = None,
+        guards: Guards | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self.registry = registry
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
+        self.guards = guards
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
@@ -80,11 +84,31 @@ class Decisions:
             raise NoEligibleLever(point.key, tuple(eligible), chunk.refused[0][1])
         rows = chunk.rows
         rows[0].pop("_external_id")
-        async with self.gate.begin() as session:
-            written = await repo.insert_decisions(session, rows)
-            if not written:  # lost a race on the same request id: the winner's decision stands
-                found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
-                return await self._replayed(session, found[0], point, request)
+        plan = await self.guards.plan(point.key) if self.guards else None
+        excluded: set[str] = set()
+        while True:
+            try:
+                async with self.gate.begin() as session:
+                    written = await repo.insert_decisions(session, rows)
+                    if not written:  # lost a race on the same request id: the winner's decision stands
+                        found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
+                        return await self._replayed(session, found[0], point, request)
+                    if plan is not None:
+                        await self.guards.admit(session, plan, rows[0], next(iter(written.values())), now)
+                break
+            except Refused as refused:  # rolled back: give up, or choose again without the refused levers
+                excluded |= refused.exclude
+                left = [lever for lever in eligible if lever not in excluded]
+                if refused.final or not left:
+                    raise refused.error from None
+                again = choice.choose(
+                    arms, guard, facts, [context], left, now, request_id=request.request_id, activate=request.activate
+                )
+                if again.refused:
+                    raise refused.error from None
+                rows = again.rows
+                rows[0].pop("_external_id")
+                rows[0]["explanation"]["guarded"] = sorted(excluded)
         return mapping.decision(SimpleNamespace(**rows[0], id=next(iter(written.values()))), point.key)
 
     async def decide_batch(self, request: BatchRequest) -> BatchDecisions:
@@ -200,6 +224,7 @@ class Decisions:
         guard = lever_guard.guard_for(point, levers)
         eligible = _eligible(point, levers, request.candidates, guard)
         served = await self.registry.serving_arms(point)
+        plan = await self.guards.plan(point.key) if self.guards else None
         for start in range(0, len(items), CHUNK):
             part = items[start : start + CHUNK]
             errors: list[ItemError] = []
@@ -221,14 +246,49 @@ class Decisions:
             errors.extend(bad)
             async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
-                ids = list(written.values()) + [row.id for row in replayed.values()]
                 lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
+                if plan is not None and written:
+                    refused = await self._guard_batch(session, plan, served, guard, rows, written, todo, request, request_ids)
+                    errors.extend(refused)
+                ids = list(written.values()) + [row.id for row in replayed.values()]
                 found = await repo.decisions_by_ids(session, ids)
                 if lost:
                     found.extend(await repo.decisions_by_request(session, point.id, lost))
             by_customer = {row.customer_id: mapping.decision(row, point.key) for row in found}
             ordered = [by_customer[by_ext[ext].id] for _, ext in part if ext in by_ext and by_ext[ext].id in by_customer]
             yield ordered, errors
+
+    async def _guard_batch(
+        self,
+        session: AsyncSession,
+        plan: Plan,
+        served: dict[str, Served],
+        guard: LeverGuard,
+        rows: list[dict[str, Any]],
+        written: dict[int, int],
+        todo: list[tuple[int, Any]],
+        request: BatchRequest,
+        request_ids: dict[str, str],
+    ) -> list[ItemError]:
+        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index."""
+        index_of = {fact.id: (index, fact) for index, fact in todo}
+
+        def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+            again: list[dict[str, Any]] = []
+            by_left: dict[tuple[str, ...], list[tuple[int, Any]]] = {}
+            for customer_id, left in retry:
+                by_left.setdefault(tuple(left), []).append(index_of[customer_id])
+            for left, group in by_left.items():
+                chosen, _ = self._choose_rows(served, guard, group, list(left), request, request_ids)
+                again.extend(chosen)
+            return again
+
+        now = rows[0]["created_at"]
+        refused = await admit_batch(self.guards, session, plan, rows, written, now, rechoose)  # type: ignore[arg-type]
+        return [
+            ItemError(index_of[customer_id][0], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
+            for customer_id, error in refused.items()
+        ]
 
     def _choose_rows(
         self,
@@ -272,6 +332,7 @@ class Decisions:
         for row in rows:
             ext = row.pop("_external_id")
             row["request_id"] = request_ids.get(ext)
+            row["campaign_id"] = request.campaign_id
         return rows, errors
 
 

@@ -13,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.offers.arms import PolicyArms
 from services.offers.catalog import Catalog
 from services.offers.decisions import Decisions
+from services.offers.budgets import Budgets
+from services.offers.campaigns import Campaigns
+from services.offers.contact_policy import ContactPolicies
 from services.offers.gate import WriteGate
+from services.offers.guards import Guards
 from services.offers.outcomes import Outcomes
 from services.offers.registry import ModelRegistry
 from services.offers.values import Lever
@@ -29,6 +33,9 @@ class Offers:
     outcomes: Outcomes
     registry: ModelRegistry
     arms: PolicyArms
+    budgets: Budgets
+    contacts: ContactPolicies
+    campaigns: Campaigns
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -36,9 +43,12 @@ class Offers:
         registry = ModelRegistry(sessions, worker=worker)
         gate = WriteGate(sessions)
         catalog = Catalog(sessions)
+        budgets, contacts = Budgets(sessions), ContactPolicies(sessions)
+        guards = Guards(budgets, contacts)
+        decisions = Decisions(sessions, registry, gate=gate, guards=guards)
         return cls(
-            catalog, Decisions(sessions, registry, gate=gate), Outcomes(sessions, registry, gate=gate), registry,
-            PolicyArms(sessions, catalog),
+            catalog, decisions, Outcomes(sessions, registry, gate=gate), registry,
+            PolicyArms(sessions, catalog), budgets, contacts, Campaigns(sessions, registry, decisions),
         )
 
     async def levers_by_keys(self, keys: list[str]) -> dict[str, Lever]:

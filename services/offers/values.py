@@ -270,6 +270,7 @@ class BatchRequest:
     activate: bool = True
     segment_key: str | None = None
     limit: int | None = None
+    campaign_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
