@@ -10,6 +10,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.execution import PlainFieldExecutionContext
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -52,6 +53,7 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
         mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation)),
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=PlainFieldExecutionContext,
     )
     schema.validation_results = results
     return schema
