@@ -15,6 +15,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection, Se
 
 from api.loaders import MAX_LOADED_TIMELINE, Loaders
 from services import domain
+from services.customers import Customers
 
 Plan = Callable[[Loaders, Sequence[domain.Customer], SelectedField], Any]
 
@@ -85,6 +86,37 @@ def node_fields(selected: Sequence[Selection], path: Sequence[str] = ("edges", "
     for name in path:
         level = [sub for field in level if field.name == name for sub in _fields(field.selections)]
     return level
+
+
+async def load_customer_page(
+    loaders: Loaders,
+    customers: Customers,
+    selected: Sequence[Selection],
+    where: domain.CustomerFilter,
+    **page: Any,
+) -> domain.Page[domain.Customer]:
+    """The page a customer list asks for, with its nested views loaded before the rows resolve.
+
+    Segments and the first timeline page come with the page itself, from one session, and are
+    primed into their loaders; every other nested field is prefetched through ``prefetch_customers``.
+    ``selected`` is ``info.selected_fields`` of the connection field; ``page`` the ``page_view``
+    keyword arguments (first, after, order, descending).
+    """
+    fields = node_fields([sub for f in _fields(selected) for sub in f.selections])
+    segments = any(field.name == "segments" for field in fields)
+    sizes = [
+        size for field in fields
+        if field.name == "events" and field.arguments.get("after") is None and (size := _page_size(field)) is not None
+    ]
+    timeline = sizes[0] if sizes else None
+    view = await customers.page_view(where, segments=segments, timeline_size=timeline, **page)
+    ids = [c.id for c in view.page.items]
+    if view.segments is not None:
+        loaders.segments.prime_many({i: view.segments.get(i, []) for i in ids})
+    if view.events is not None and timeline is not None:
+        loaders.latest_events.prime_many({(i, timeline): view.events.get(i, []) for i in ids})
+    await prefetch_customers(loaders, view.page.items, selected)
+    return view.page
 
 
 async def prefetch_customers(loaders: Loaders, page: Sequence[domain.Customer], selected: Sequence[Selection]) -> None:

@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.inputs import CustomerFilterInput
-from api.prefetch import prefetch_customers
+from api.prefetch import load_customer_page
 from api.types.customer import Customer, CustomerConnection
 from api.types.enums import CustomerOrder
 from api.types.pagination import edges_of
@@ -59,9 +59,11 @@ class Query:
         where = filter.to_filter() if filter else CustomerFilter()
         order, descending = _ORDERS[order_by]
         service = info.context.services.customers
-        page = await service.page(where, first=first, after=after, order=order, descending=descending)
-        # info.selected_fields sits on the connection field: look under edges { node { ... } }.
-        await prefetch_customers(info.context.loaders, page.items, info.selected_fields)
+        # info.selected_fields sits on the connection field: nested views are read with the page.
+        page = await load_customer_page(
+            info.context.loaders, service, info.selected_fields, where,
+            first=first, after=after, order=order, descending=descending,
+        )
         edges, page_info = edges_of(page, Customer.from_domain)
         return CustomerConnection(edges=edges, page_info=page_info, _count=lambda: service.count(where))
 

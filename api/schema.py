@@ -14,6 +14,7 @@ from api.evaluation_mutations import EvaluationMutation
 from api.evaluation_queries import EvaluationQuery
 from api.guard_mutations import GuardMutation
 from api.guard_queries import GuardQuery
+from api.execution import PlainFieldExecutionContext
 from api.lifecycle_mutations import LifecycleMutation
 from api.lifecycle_queries import LifecycleQuery
 from api.limits import QueryLimits
@@ -58,6 +59,7 @@ def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | Non
         mutation=merge_types("Mutation", (Mutation, LifecycleMutation, OfferMutation, PolicyArmMutation, GuardMutation, EvaluationMutation)),
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=PlainFieldExecutionContext,
     )
     schema.validation_results = results
     return schema

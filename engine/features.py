@@ -67,6 +67,8 @@ class CategoricalFeature:
 
 
 Feature = NumericFeature | CategoricalFeature
+# Up to this many rows are encoded one row at a time in plain Python (see ``encode_many``).
+ROW_AT_A_TIME_MAX = 16
 _PLAIN_NUMERIC_TYPES = {int, float, type(None), np.float64, np.float32, np.int64, np.int32}
 
 
@@ -87,6 +89,15 @@ def _category_key(name: str, value: object) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     raise InvalidContext(name, f"expected a string, bool or integer category, got {type(value).__name__}")
+
+
+def _row_step(feature: Feature, offset: int) -> tuple[bool, str, Any, Any, Any]:
+    """How ``FeatureEncoder._encode_row`` writes one feature whose columns start at ``offset``."""
+    if isinstance(feature, NumericFeature):
+        return True, feature.name, offset, feature.mean, feature.std
+    width = len(feature.categories)
+    columns = {c: offset + i for i, c in enumerate(feature.categories)}
+    return False, feature.name, columns, offset + width, offset + width + 1
 
 
 def _fit_feature(name: str, values: list[object], max_categories: int) -> Feature:
@@ -112,7 +123,7 @@ def _fit_feature(name: str, values: list[object], max_categories: int) -> Featur
 class FeatureEncoder:
     """Frozen mapping from a context ``Mapping`` to a float64 row; see ``columns`` for the order."""
 
-    __slots__ = ("features", "columns", "version", "_category_index", "_offsets")
+    __slots__ = ("features", "columns", "version", "_category_index", "_offsets", "_plan", "_template")
 
     def __init__(self, features: Sequence[Feature]) -> None:
         names = [f.name for f in features]
@@ -132,6 +143,8 @@ class FeatureEncoder:
             {c: i for i, c in enumerate(f.categories)} if isinstance(f, CategoricalFeature) else {}
             for f in self.features
         )
+        self._plan = tuple(_row_step(f, offset) for f, offset in zip(self.features, offsets))
+        self._template = [1.0] + [0.0] * (len(columns) - 1)
         self.version: str = hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @classmethod
@@ -163,6 +176,44 @@ class FeatureEncoder:
 
         Raises ``InvalidContext`` for a value of the wrong type; unseen categories go to "other".
         """
+        if len(rows) <= ROW_AT_A_TIME_MAX:
+            # For a few rows plain Python beats numpy's per-call overhead; any value off the
+            # common types is left to the vectorised path, which owns the error reporting.
+            encoded = [self._encode_row(row) for row in rows]
+            if None not in encoded:
+                return np.array(encoded, dtype=np.float64).reshape(len(rows), self.dimension)
+        return self._encode_columns(rows)
+
+    def _encode_row(self, row: Mapping[str, object]) -> list[float] | None:
+        """One context as a list of floats, or None when a value needs the careful path."""
+        out = self._template.copy()
+        get = row.get
+        for numeric, name, a, b, c in self._plan:
+            value = get(name)
+            kind = type(value)
+            if numeric:  # a: value column, b: mean, c: std
+                if kind is float or kind is int:
+                    if value != value:  # NaN counts as missing
+                        out[a + 1] = 1.0
+                    else:
+                        out[a] = (float(value) - b) / c
+                elif value is None:
+                    out[a + 1] = 1.0
+                else:
+                    return None
+            elif kind is str:  # a: category -> column, b: "other" column, c: missing column
+                out[a.get(value, b)] = 1.0
+            elif value is None:
+                out[c] = 1.0
+            elif kind is bool:
+                out[a.get("true" if value else "false", b)] = 1.0
+            elif kind is int:
+                out[a.get(str(value), b)] = 1.0
+            else:
+                return None
+        return out
+
+    def _encode_columns(self, rows: Sequence[Mapping[str, object]]) -> np.ndarray:
         n = len(rows)
         out = np.zeros((n, self.dimension), dtype=np.float64)
         out[:, 0] = 1.0
@@ -229,6 +280,21 @@ class FeatureEncoder:
             else:
                 raise InvalidFeatureSpec(spec["name"], f"unknown kind {spec['kind']!r}")
         return cls(features)
+
+    # Frozen once built: copies share it, and a pickle holds only the features (older pickles,
+    # which hold every slot, are rebuilt from their features too).
+    def __copy__(self) -> FeatureEncoder:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FeatureEncoder:
+        return self
+
+    def __reduce__(self) -> tuple[type[FeatureEncoder], tuple[tuple[Feature, ...]]]:
+        return FeatureEncoder, (self.features,)
+
+    def __setstate__(self, state: Any) -> None:
+        slots = state[1] if isinstance(state, tuple) else state
+        FeatureEncoder.__init__(self, slots["features"])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureEncoder) and self.features == other.features

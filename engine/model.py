@@ -66,23 +66,21 @@ class DecisionBatch:
 
     def choices(self) -> list[Choice]:
         """One ``Choice`` per row."""
-        levers, out = self.levers, []
-        features = self.features.tolist()
+        levers, out, t = self.levers, [], self.terms
+        # Python lists up front: per-element reads of numpy arrays are slow and give the same floats.
+        features, masks, scores = self.features.tolist(), self.mask.tolist(), self.scores.tolist()
         for i, (c, p, e) in enumerate(zip(self.chosen.tolist(), self.propensity.tolist(), self.expected_reward.tolist())):
-            candidates = np.flatnonzero(self.mask[i])
-            row_scores = self.scores[i]
+            candidates = [j for j, on in enumerate(masks[i]) if on]
             net_values = None
-            if self.terms is not None:
-                t = self.terms
+            if t is not None:
                 net_values = {
                     levers[j]: LeverValue(
                         float(t.acceptance[i, j]), float(t.value[i, j]), float(t.expected_cost[i, j]), float(t.net[i, j])
                     )
                     for j in candidates
                 }
-            out.append(
-                Choice(levers[c], p, e, {levers[j]: float(row_scores[j]) for j in candidates}, tuple(features[i]), net_values)
-            )
+            row_scores = scores[i]
+            out.append(Choice(levers[c], p, e, {levers[j]: row_scores[j] for j in candidates}, tuple(features[i]), net_values))
         return out
 
 
@@ -129,8 +127,11 @@ class OfferModel:
         """Boolean ``(n, k)`` of choosable levers per row; retired levers are never choosable."""
         levers, active = self.policy.levers, self.policy.active
         if candidates is None:
-            mask = np.broadcast_to(active, (n, len(levers))).copy()
-        elif isinstance(candidates, np.ndarray):
+            if n and not active.any():
+                raise InvalidCandidates(0, "no active candidate lever")
+            # one row: a read-only view of the active levers (nothing writes into a mask)
+            return active[None, :] if n == 1 else np.repeat(active[None, :], n, axis=0)
+        if isinstance(candidates, np.ndarray):
             if candidates.shape != (n, len(levers)):
                 raise InvalidCandidates(0, f"mask must have shape {(n, len(levers))}, got {candidates.shape}")
             mask = candidates.astype(bool) & active
@@ -171,7 +172,7 @@ class OfferModel:
         expected net value (see ``engine.arbitration``) instead of raw score. Every returned
         propensity is in (0, 1].
         """
-        generator = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         mask = self.candidate_mask(len(rows), candidates)
         value_array = None if values is None else np.asarray(values, dtype=np.float64)
         out: list[Choice] = []
@@ -231,7 +232,10 @@ class OfferModel:
             else:
                 moments = policy.linear_moments(features) if kind.contextual else None
                 draws = policy.resample(features, config.propensity_samples, rng, moments)
-                resamples = utility(np.broadcast_to(draws, (n, *draws.shape[1:])))
+                if cost_model is None and len(draws) == n:
+                    resamples = draws
+                else:
+                    resamples = utility(np.broadcast_to(draws, (n, *draws.shape[1:])))
                 winners = resampled_argmax(resamples, mask, rng, break_ties=cost_model is not None)
                 propensity = resampled_propensity(chosen, winners)
         estimates = moments[0] if moments is not None else policy.point_estimates(features)

@@ -124,6 +124,22 @@ class Policy:
         contexts = np.empty((0, self._width)) if config.kind.contextual else None
         self._mab.fit(np.array([], dtype=object), np.array([], dtype=np.float64), contexts)
         _share_rng(self._mab)
+        self._forget_derived()
+
+    # Arrays derived from the levers and the learned state, kept between decisions and dropped on
+    # every change (learn, add, retire, purge). They are never pickled: a restored policy rebuilds them.
+    def _forget_derived(self) -> None:
+        self._active: np.ndarray | None = None
+        self._ridge: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_active"] = state["_ridge"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._forget_derived()
 
     @property
     def _width(self) -> int:
@@ -138,8 +154,12 @@ class Policy:
 
     @property
     def active(self) -> np.ndarray:
-        """Boolean ``(k,)``: levers that may be chosen."""
-        return np.array([lever not in self._retired for lever in self._levers])
+        """Boolean ``(k,)``, read-only: levers that may be chosen."""
+        if self._active is None:
+            active = np.array([lever not in self._retired for lever in self._levers])
+            active.flags.writeable = False
+            self._active = active
+        return self._active
 
     def index(self, lever: str) -> int:
         try:
@@ -155,11 +175,13 @@ class Policy:
             self._mab.add_arm(lever)
             self._levers.append(lever)
             _share_rng(self._mab)
+        self._forget_derived()
 
     def retire_lever(self, lever: str) -> None:
         """Stop choosing ``lever`` but keep learning from its late outcomes and keep its statistics."""
         self.index(lever)
         self._retired.add(lever)
+        self._forget_derived()
 
     def purge_lever(self, lever: str) -> None:
         """Forget ``lever`` and everything learned about it (MABWiser ``remove_arm``)."""
@@ -169,6 +191,7 @@ class Policy:
         self._mab.remove_arm(lever)
         self._levers.remove(lever)
         self._retired.discard(lever)
+        self._forget_derived()
 
     def _contexts(self, features: np.ndarray) -> np.ndarray:
         if features.shape[1] == self._width:
@@ -213,15 +236,21 @@ class Policy:
         if kind is not PolicyKind.LIN_TS:
             raise InvalidPolicyConfig("kind", f"{kind.value} is not a sampled policy")
         mean, std = moments if moments is not None else self.linear_moments(features)
-        noise = rng.standard_normal((features.shape[0], samples, len(self._levers)))
-        return mean[:, None, :] + std[:, None, :] * noise
+        draws = rng.standard_normal((features.shape[0], samples, len(self._levers)))
+        draws *= std[:, None, :]
+        draws += mean[:, None, :]
+        return draws
 
     def linear_moments(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """LIN_TS / LIN_UCB: posterior mean ``x . beta`` and score std ``alpha sqrt(x' A^-1 x)``, each ``(n, k)``."""
         contexts = self._contexts(features)
-        posteriors = _ridge_posteriors(self._mab, self._levers)
-        mean = np.column_stack([contexts @ beta for beta, _ in posteriors])
-        var = np.column_stack([np.einsum("ij,ij->i", contexts @ a_inv, contexts) for _, a_inv in posteriors])
+        if self._ridge is None:
+            posteriors = _ridge_posteriors(self._mab, self._levers)
+            self._ridge = (np.stack([beta for beta, _ in posteriors]), np.stack([a_inv for _, a_inv in posteriors]))
+        betas, a_invs = self._ridge
+        mean = contexts @ betas.T
+        # (k, n, d) products x A_k^-1, then the row-wise dot with x: x' A_k^-1 x per row and lever
+        var = np.einsum("knd,nd->nk", contexts @ a_invs, contexts)
         return mean, self.config.alpha * np.sqrt(np.maximum(var, 0.0))
 
     def point_estimates(self, features: np.ndarray) -> np.ndarray:
@@ -256,6 +285,7 @@ class Policy:
         contexts = self._contexts(features) if self.config.kind.contextual else None
         self._mab.partial_fit(decisions, rewards, contexts)
         _share_rng(self._mab)
+        self._forget_derived()
 
     def _binary(self, rewards: np.ndarray) -> np.ndarray:
         threshold = self.config.success_threshold

@@ -6,6 +6,8 @@ A plain ``argmax`` favours the first lever whenever scores tie, which happens at
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # scores this close to the row maximum count as tied (relative to the magnitude of the maximum)
@@ -25,9 +27,28 @@ def masked_argmax(scores: np.ndarray, mask: np.ndarray, rng: np.random.Generator
     Every tied candidate is equally likely, so the propensity of a deterministic choice is
     ``1 / ties.sum(axis=1)``.
     """
+    if len(scores) == 1:
+        one = _one_row_ties(scores, mask)
+        if one is not None:
+            # Same draws as the array path below (one uniform per lever), same first-maximum pick.
+            keys = rng.random(scores.shape)[0].tolist()
+            best = max(range(len(one)), key=lambda j: keys[j] if one[j] else -1.0)
+            return np.array([best]), np.array([one])
     ties = tied_maxima(scores, mask)
     keys = np.where(ties, rng.random(scores.shape), -1.0)
     return keys.argmax(axis=1), ties
+
+
+def _one_row_ties(scores: np.ndarray, mask: np.ndarray) -> list[bool] | None:
+    """``tied_maxima`` of a single row with plain floats (a single decision pays for every numpy
+    call); None for a row with a NaN, which is left to the array path."""
+    values, allowed = scores[0].tolist(), mask[0].tolist()
+    candidates = [v for v, on in zip(values, allowed) if on]
+    if not candidates or any(math.isnan(v) for v in candidates):
+        return None
+    best = max(candidates)
+    floor = best - TIE_TOLERANCE * max(1.0, abs(best))
+    return [on and v >= floor for v, on in zip(values, allowed)]
 
 
 def resampled_argmax(

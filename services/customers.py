@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Customer as CustomerRow
 from db.models import Event as EventRow
 from db.repositories import customers as repo
+from db.repositories import events as event_repo
+from db.repositories import segments as segment_repo
 from services import cursors, mapping
 from services.domain import (
     UNSET,
@@ -20,13 +23,29 @@ from services.domain import (
     Customer,
     CustomerDraft,
     CustomerFilter,
+    Event,
     ItemError,
     Page,
+    Segment,
 )
 from services.errors import CustomerNotFound, InvalidInput
 from services.validation import check_batch_size, check_customer
 
 MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """A page of customers with the nested views a list asked for, read in one session.
+
+    ``segments`` maps each customer id on the page to its segments, ``events`` to its
+    ``timeline_size + 1`` newest events (one more than shown, so a timeline knows it continues);
+    each is None when it was not asked for.
+    """
+
+    page: Page[Customer]
+    segments: dict[int, list[Segment]] | None = None
+    events: dict[int, list[Event]] | None = None
 _PROFILE_FIELDS = ("name", "email", "phone", "region", "attributes", "acquisition_channel")
 
 
@@ -80,6 +99,25 @@ class Customers:
         descending: bool = True,
     ) -> Page[Customer]:
         """One keyset page of customers matching ``where``, in a stable (order, id) sequence."""
+        view = await self.page_view(where, first=first, after=after, order=order, descending=descending)
+        return view.page
+
+    async def page_view(
+        self,
+        where: CustomerFilter,
+        *,
+        first: int = 50,
+        after: str | None = None,
+        order: str = "CREATED_AT",
+        descending: bool = True,
+        segments: bool = False,
+        timeline_size: int | None = None,
+    ) -> PageView:
+        """``page`` plus, on request, the page's segments and newest events, on one connection.
+
+        One session instead of one per nested view: a customer list pays one connection checkout
+        and one transaction whatever it nests.
+        """
         if not 1 <= first <= MAX_PAGE:
             raise InvalidInput("first", f"must be between 1 and {MAX_PAGE}, got {first}")
         if order not in repo.ORDER_COLUMNS:
@@ -87,16 +125,27 @@ class Customers:
         position = cursors.decode(after) if after else None
         terms = repo.filtered(**_filter_args(where))
         query = repo.page_query(terms, order=order, descending=descending, after=position, limit=first + 1)
+        segment_rows: list[Any] = []
+        event_rows: list[Any] = []
         async with self._sessions() as session:
             rows = list((await session.execute(query)).all())
-        has_next = len(rows) > first
-        rows = rows[:first]
-        items = tuple(mapping.customer(row) for row in rows)
+            has_next = len(rows) > first
+            rows = rows[:first]
+            ids = [row.id for row in rows]
+            if ids and segments:
+                segment_rows = await segment_repo.for_customers(session, ids)
+            if ids and timeline_size:
+                event_rows = await event_repo.latest_for(session, ids, timeline_size + 1)
         key = "id" if order == "ID" else "created_at"
-        return Page(
-            items=items,
+        page = Page(
+            items=tuple(mapping.customer(row) for row in rows),
             keys=tuple((getattr(row, key), row.id) for row in rows),
             has_next=has_next,
+        )
+        return PageView(
+            page,
+            _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
+            _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
         )
 
     async def count(self, where: CustomerFilter) -> int:
@@ -232,3 +281,10 @@ def _new_row(draft: CustomerDraft, now: datetime) -> dict[str, Any]:
         "updated_at": now,
         **_changes(draft),
     }
+
+
+def _grouped(rows: Sequence[Any], owner: str, convert: Callable[[Any], Any]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for row in rows:
+        found.setdefault(getattr(row, owner), []).append(convert(row))
+    return found

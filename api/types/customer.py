@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from api.types.offers import Decision
 
 DEFAULT_TIMELINE = 10
+# Profile fields that can be hidden from a caller (personal data); every one is nullable.
+PII_FIELDS = frozenset({"name", "email", "phone"})
+# Enum members by stored value: a dict lookup instead of an Enum call per row.
+_STAGES = {member.value: member for member in Stage}
+_CHANNELS = {member.value: member for member in AcquisitionChannel}
 
 
 @strawberry.type
@@ -44,23 +49,34 @@ class Customer:
     erased_at: datetime | None
 
     @classmethod
-    def from_domain(cls, customer: domain.Customer) -> Customer:
-        return cls(
+    def from_domain(cls, customer: domain.Customer, hidden: frozenset[str] = frozenset()) -> Customer:
+        """The GraphQL view of ``customer``; fields named in ``hidden`` (see ``PII_FIELDS``) read null.
+
+        Masking belongs here, when the view is built, not in per-field resolvers: the profile
+        fields are plain attributes served by ``api.execution``'s fast path, so a caller that may
+        not see PII gets a view built with ``hidden=PII_FIELDS`` (e.g. chosen from the request's role).
+        """
+        view = cls(
             _customer=customer,
-            id=strawberry.ID(str(customer.id)),
+            id=str(customer.id),  # strawberry.ID is a NewType of str
             external_id=customer.external_id,
             name=customer.name,
             email=customer.email,
             phone=customer.phone,
             region=customer.region,
             attributes=customer.attributes,
-            acquisition_channel=AcquisitionChannel(customer.acquisition_channel),
-            stage=Stage(customer.stage),
+            acquisition_channel=_CHANNELS[customer.acquisition_channel],
+            stage=_STAGES[customer.stage],
             stage_changed_at=customer.stage_changed_at,
             created_at=customer.created_at,
             updated_at=customer.updated_at,
             erased_at=customer.erased_at,
         )
+        for field in hidden:
+            if field not in PII_FIELDS:
+                raise ValueError(f"{field!r} is not a maskable customer field")
+            setattr(view, field, None)
+        return view
 
     # Resolvers are plain functions: when the page resolver has prefetched through the loaders
     # they answer at once, and only a cache miss becomes an awaitable.

@@ -12,6 +12,11 @@ from api.types.pagination import Edge, PageInfo
 from services import domain
 
 
+# Enum members by stored value: a dict lookup instead of an Enum call per row.
+_TYPES = {member.value: member for member in EventType}
+_DIRECTIONS = {member.value: member for member in ContactDirection}
+
+
 @strawberry.type
 class Event:
     id: strawberry.ID
@@ -30,8 +35,8 @@ class Event:
     @classmethod
     def from_domain(cls, event: domain.Event) -> Event:
         return cls(
-            id=strawberry.ID(str(event.id)),
-            type=EventType(event.type),
+            id=str(event.id),  # strawberry.ID is a NewType of str
+            type=_TYPES[event.type],
             occurred_at=event.occurred_at,
             recorded_at=event.recorded_at,
             amount=event.amount,
@@ -39,7 +44,7 @@ class Event:
             category=event.category,
             score=event.score,
             channel=event.channel,
-            direction=ContactDirection(event.direction) if event.direction else None,
+            direction=_DIRECTIONS[event.direction] if event.direction else None,
             reason=event.reason,
             payload=event.payload,
         )

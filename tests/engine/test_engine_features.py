@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InvalidContext, InvalidFeatureSpec
-from engine.features import FeatureEncoder
+from engine.features import ROW_AT_A_TIME_MAX, FeatureEncoder
 
 SAMPLE = [
     {"stage": "ACTIVE", "rfm.monetary": 10.0, "attributes.vip": True, "context.channel": "web"},
@@ -112,3 +112,43 @@ def test_encode_many_equals_row_by_row_and_each_categorical_block_is_one_hot(row
     np.testing.assert_array_equal(matrix, np.vstack([encoder.encode(r) for r in rows]))
     stage_block = [i for i, c in enumerate(encoder.columns) if c.startswith("stage")]
     np.testing.assert_array_equal(matrix[:, stage_block].sum(axis=1), 1.0)
+
+
+any_value = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.floats(-1e6, 1e6),
+    st.just(float("nan")),
+    st.sampled_from(["ACTIVE", "NEW", "GONE", "web", "true", "1"]),
+    st.builds(np.float64, st.floats(-1e3, 1e3)),
+)
+loose_row = st.fixed_dictionaries({}, optional={name: any_value for name in NAMES})
+
+
+@settings(max_examples=200, deadline=None)
+@given(loose_row)
+def test_one_row_encodes_exactly_as_the_vectorised_path_or_fails_with_the_same_key(row: dict[str, object]) -> None:
+    # A single row takes the plain-Python path; a long list of rows takes the numpy path.
+    encoder = FeatureEncoder.fit(NAMES, SAMPLE)
+    many = [row] * (ROW_AT_A_TIME_MAX + 1)
+    try:
+        expected = encoder.encode_many(many)[0]
+    except InvalidContext as vectorised:
+        with pytest.raises(InvalidContext) as single:
+            encoder.encode(row)
+        assert (single.value.key, single.value.reason) == (vectorised.key, vectorised.reason)
+        return
+    np.testing.assert_array_equal(encoder.encode(row), expected)
+    np.testing.assert_array_equal(encoder.encode_many([row, row]), encoder.encode_many(many)[:2])
+
+
+def test_encoder_survives_pickle_and_copies_share_the_frozen_encoder() -> None:
+    import copy
+    import pickle
+
+    encoder = FeatureEncoder.fit(NAMES, SAMPLE)
+    restored = pickle.loads(pickle.dumps(encoder))
+    assert restored == encoder and restored.version == encoder.version
+    np.testing.assert_array_equal(restored.encode(SAMPLE[0]), encoder.encode(SAMPLE[0]))
+    assert copy.deepcopy(encoder) is encoder
