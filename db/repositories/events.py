@@ -90,6 +90,9 @@ async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> li
             return []
         # The insert holds SQLite's write lock until commit and each new rowid is one more than
         # the last, so this batch's events are the newest ``inserted`` rows, in the rows' order.
+        if inserted == len(rows):
+            last = int(await session.scalar(select(func.max(Event.id))) or 0)
+            return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
         query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
         return list(reversed((await session.execute(query)).all()))
     statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
