@@ -56,7 +56,8 @@ SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 def sqlite_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: Ciclo stores only timezone-aware times")
-    return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+    # isoformat writes SQLITE_TIMESTAMP_FORMAT's text several times faster than strftime.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def utcnow() -> datetime:

@@ -17,7 +17,8 @@ from services.validation import check_batch_size, check_event
 
 MAX_TIMELINE_PAGE = 200
 
-OnRecorded = Callable[[AsyncSession, set[int]], Awaitable[object]]
+# The lifecycle pass: (session, touched customer ids, the events just logged).
+OnRecorded = Callable[[AsyncSession, set[int], Sequence[Any]], Awaitable[object]]
 
 
 class Events:
@@ -66,9 +67,10 @@ class Events:
                         continue
                     seen_keys.add(draft.idempotency_key)
                 rows.append(_row(draft, customer_id, now))
-            inserted = await repo.insert_many(session, rows)
-            if self._on_recorded is not None and inserted:
-                await self._on_recorded(session, {row["customer_id"] for row in rows})
+            logged = await repo.insert_logged(session, rows)
+            if self._on_recorded is not None and logged:
+                await self._on_recorded(session, {row.customer_id for row in logged}, logged)
+        inserted = len(logged)
         duplicates += len(rows) - inserted
         return BulkResult(
             accepted=inserted,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Integer, Numeric, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, BigId, utcnow
+from db.base import Base, BigId, JsonDocument, utcnow
 
 
 class CustomerMetrics(Base):
@@ -42,6 +42,13 @@ class CustomerMetrics(Base):
     last_survey_event_id: Mapped[int | None] = mapped_column(BigId)
     # The latest purchase made while churned (after a cancellation or a gap over the horizon).
     last_reactivation_at: Mapped[datetime | None]
+    # Every gap between consecutive purchases, in whole milliseconds, ascending: the median (the
+    # purchase rhythm) of a customer whose next purchase arrives in order is then a merge, not a
+    # re-read of the timeline.
+    purchase_gaps_ms: Mapped[list[int] | None] = mapped_column(JsonDocument)
+    # The config values the facts were derived with (K-th purchase, churn horizon): facts derived
+    # with other values are re-derived from the timeline before anything is merged into them.
+    facts_basis: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

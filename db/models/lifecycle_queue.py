@@ -16,4 +16,7 @@ class LifecycleQueueEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_ids: Mapped[list[int]] = mapped_column(JsonDocument)
+    # The batch's events, so the drainer merges just them into the stored facts; None (customer
+    # upserts) makes the drainer re-derive those customers' facts from their timelines.
+    event_ids: Mapped[list[int] | None] = mapped_column(JsonDocument)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)

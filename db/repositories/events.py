@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,60 @@ async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]])
     connection = await session.connection()
     # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
     return int((await connection.exec_driver_sql(_SQLITE_INSERT, params)).rowcount)
+
+
+# What the lifecycle pass needs of a newly logged event (see services.lifecycle.facts).
+LOGGED = (
+    Event.__table__.c.id, Event.__table__.c.customer_id, Event.__table__.c.type, Event.__table__.c.occurred_at,
+    Event.__table__.c.amount, Event.__table__.c.score, Event.__table__.c.category, Event.__table__.c.reason,
+)
+
+
+class Logged(NamedTuple):
+    """A just-inserted event, from the values it was written with (LOGGED columns)."""
+
+    id: int
+    customer_id: int
+    type: str
+    occurred_at: datetime
+    amount: float | None
+    score: int | None
+    category: str | None
+    reason: str | None
+
+
+def _logged(row: dict[str, Any], event_id: int) -> Logged:
+    get = row.get
+    return Logged(event_id, row["customer_id"], row["type"], row["occurred_at"], get("amount"), get("score"),
+                  get("category"), get("reason"))
+
+
+async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    """Insert events like `insert_many` and return the stored ones (LOGGED columns), id order."""
+    if not rows:
+        return []
+    if dialect_name(session) == "sqlite":
+        inserted = await _insert_many_sqlite(session, rows)
+        if not inserted:
+            return []
+        # The insert holds SQLite's write lock until commit and each new rowid is one more than
+        # the last, so this batch's events are the newest ``inserted`` rows, in the rows' order.
+        if inserted == len(rows):
+            last = int(await session.scalar(select(func.max(Event.id))) or 0)
+            return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
+        query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
+        return list(reversed((await session.execute(query)).all()))
+    statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    found = (await session.execute(statement.returning(*LOGGED), rows)).all()
+    return sorted(found, key=lambda row: row.id)
+
+
+async def logged(session: AsyncSession, event_ids: list[int]) -> list[Row[Any]]:
+    """Stored events by id (LOGGED columns), id order; ids no longer stored are skipped."""
+    if not event_ids:
+        return []
+    query = select(*LOGGED).where(Event.id.in_(event_ids)).order_by(Event.id)
+    return list((await session.execute(query)).all())
 
 
 async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:

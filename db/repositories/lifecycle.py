@@ -6,14 +6,15 @@ touched), an inclusive id range (a chunk of a full recompute), or None for every
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, case, cast, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.base import UtcDateTime
+from db.base import UtcDateTime, sqlite_timestamp
 from db.dialect import dialect_name, insert_for
 from db.models import Customer, CustomerMetrics, CustomerScores, Event, StageChange
 
@@ -23,12 +24,14 @@ IdRange = tuple[int, int]
 PURCHASE, CANCEL = "PURCHASE", "SUBSCRIPTION_CANCELLED"
 SIGNUPS = ("SIGNUP", "TRIAL_STARTED")
 
-METRIC_COLUMNS = (
+# Facts the timeline query aggregates directly; the median gap is computed from the gaps.
+DERIVED_COLUMNS = (
     "signup_at", "first_purchase_at", "second_purchase_at", "kth_purchase_at", "last_purchase_at",
-    "last_purchase_event_id", "purchase_count", "monetary_total", "median_gap_days", "last_cancel_at",
+    "last_purchase_event_id", "purchase_count", "monetary_total", "last_cancel_at",
     "last_cancel_event_id", "last_complaint_at", "last_complaint_event_id", "last_survey_at",
     "last_survey_score", "last_survey_event_id", "last_reactivation_at",
 )
+METRIC_COLUMNS = (*DERIVED_COLUMNS, "median_gap_days", "purchase_gaps_ms")
 
 
 def in_scope(column: Any, scope: Scope) -> ColumnElement[bool]:
@@ -97,25 +100,19 @@ def facts_query(scope: Scope, *, dialect: str, kth: int, horizon_days: float) ->
         .group_by(s.customer_id)
         .subquery("agg")
     )
+    # Gaps in whole milliseconds: exact in JSON on both backends, and the same numbers a merge of
+    # in-order purchases computes in Python (services.lifecycle.facts).
+    if dialect == "sqlite":
+        gap_ms = cast(func.round((func.julianday(s.t) - func.julianday(s.prev_buy)) * 86_400_000), BigInteger)
+        collect = func.json_group_array(gap_ms)
+    else:
+        gap_ms = cast(func.round(func.extract("epoch", s.t - s.prev_buy) * 1000), BigInteger)
+        collect = func.array_agg(gap_ms)
     gaps = (
-        select(s.customer_id, gap.label("gap"))
+        select(s.customer_id, collect.label("purchase_gaps_ms"))
         .where(is_buy, s.prev_buy.is_not(None))
+        .group_by(s.customer_id)
         .subquery("gaps")
-    )
-    g = gaps.c
-    ranked = select(
-        g.customer_id,
-        g.gap,
-        func.row_number().over(partition_by=g.customer_id, order_by=g.gap).label("rn"),
-        func.count().over(partition_by=g.customer_id).label("n"),
-    ).subquery("ranked")
-    r = ranked.c
-    median = (
-        select(r.customer_id, func.avg(r.gap).label("median_gap_days"))
-        # The middle row (odd count) or the two middle rows (even count).
-        .where(2 * r.rn >= r.n, 2 * r.rn <= r.n + 2)
-        .group_by(r.customer_id)
-        .subquery("median")
     )
     a = agg.c
     return (
@@ -125,11 +122,11 @@ def facts_query(scope: Scope, *, dialect: str, kth: int, horizon_days: float) ->
             or_(Customer.email.is_not(None), Customer.phone.is_not(None)).label("has_contact"),
             Customer.stage,
             CustomerScores.value_tier,
-            *[a[name] for name in METRIC_COLUMNS if name != "median_gap_days"],
-            median.c.median_gap_days,
+            *[a[name] for name in DERIVED_COLUMNS],
+            gaps.c.purchase_gaps_ms,
         )
         .outerjoin(agg, a.customer_id == Customer.id)
-        .outerjoin(median, median.c.customer_id == Customer.id)
+        .outerjoin(gaps, gaps.c.customer_id == Customer.id)
         .outerjoin(CustomerScores, CustomerScores.customer_id == Customer.id)
         .where(in_scope(Customer.id, scope))
         .order_by(Customer.id)
@@ -141,15 +138,71 @@ async def facts(session: AsyncSession, scope: Scope, *, kth: int, horizon_days: 
     return list((await session.execute(query)).all())
 
 
+def stored_facts_query(scope: Scope) -> Any:
+    """One row per customer in scope: the stored facts (NULLs without a metrics row), with the
+    customer columns the rules read; ``metrics_id`` is NULL when no metrics row exists."""
+    m = CustomerMetrics
+    return (
+        select(
+            Customer.id,
+            Customer.created_at,
+            or_(Customer.email.is_not(None), Customer.phone.is_not(None)).label("has_contact"),
+            Customer.stage,
+            CustomerScores.value_tier,
+            *[getattr(m, name) for name in METRIC_COLUMNS],
+            m.facts_basis,
+            m.customer_id.label("metrics_id"),
+        )
+        .outerjoin(m, m.customer_id == Customer.id)
+        .outerjoin(CustomerScores, CustomerScores.customer_id == Customer.id)
+        .where(in_scope(Customer.id, scope))
+        .order_by(Customer.id)
+    )
+
+
+async def stored_facts(session: AsyncSession, scope: Scope) -> list[Any]:
+    return list((await session.execute(stored_facts_query(scope))).all())
+
+
+STORED_COLUMNS = (*METRIC_COLUMNS, "facts_basis", "updated_at")
+_TIMESTAMPS = frozenset(c.name for c in CustomerMetrics.__table__.c if isinstance(c.type, UtcDateTime))
+_SQLITE_UPSERT = (
+    f"INSERT INTO customer_metrics (customer_id, {', '.join(STORED_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(STORED_COLUMNS) + 1))}) ON CONFLICT (customer_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in STORED_COLUMNS)
+)
+
+
 async def upsert_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write facts rows: ``customer_id`` and every STORED_COLUMNS key."""
     if not rows:
+        return
+    if dialect_name(session) == "sqlite":
+        await _upsert_metrics_sqlite(session, rows)
         return
     statement = insert_for(session, CustomerMetrics)
     statement = statement.on_conflict_do_update(
         index_elements=[CustomerMetrics.customer_id],
-        set_={name: statement.excluded[name] for name in (*METRIC_COLUMNS, "updated_at")},
+        set_={name: statement.excluded[name] for name in (*METRIC_COLUMNS, "facts_basis", "updated_at")},
     )
     await session.execute(statement, rows)
+
+
+async def _upsert_metrics_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    # Straight to the driver, as the event insert does: SQLAlchemy's per-value bind processing
+    # cost more than the statement. Values are stored exactly as the column types would.
+    def stored(name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if name in _TIMESTAMPS:
+            return sqlite_timestamp(value)
+        if name == "purchase_gaps_ms":
+            return json.dumps(list(value), separators=(",", ":"))
+        return value
+
+    params = [(row["customer_id"], *(stored(name, row[name]) for name in STORED_COLUMNS)) for row in rows]
+    connection = await session.connection()
+    await connection.exec_driver_sql(_SQLITE_UPSERT, params)
 
 
 async def move_stages(session: AsyncSession, moves: list[dict[str, Any]]) -> None:

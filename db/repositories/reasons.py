@@ -18,10 +18,13 @@ def _kind_of_event() -> Any:
     return case((lost, literal("LOST_PROSPECT")), else_=literal("CHURN"))
 
 
-async def record_from_events(session: AsyncSession, scope: Scope, now: datetime) -> None:
+async def record_from_events(
+    session: AsyncSession, scope: Scope, now: datetime, event_ids: list[int] | None = None
+) -> None:
     """Store the reasons stated on cancellations (and CUSTOM events with category CHURN or
     LOST_PROSPECT) of the customers in scope. A known code is matched case-insensitively
     ("no longer needed" → NO_LONGER_NEEDED); anything else is OTHER with the text kept.
+    ``event_ids`` narrows it to those events.
     """
     kind = _kind_of_event()
     normalised = func.upper(func.replace(func.trim(Event.reason), " ", "_"))
@@ -29,6 +32,7 @@ async def record_from_events(session: AsyncSession, scope: Scope, now: datetime)
         Event.type == "SUBSCRIPTION_CANCELLED",
         and_(Event.type == "CUSTOM", Event.category.in_(("CHURN", "LOST_PROSPECT"))),
     )
+    only = Event.id.in_(event_ids) if event_ids is not None else literal(True)
     source = (
         select(
             Event.customer_id,
@@ -40,7 +44,7 @@ async def record_from_events(session: AsyncSession, scope: Scope, now: datetime)
             literal(now, CustomerReason.recorded_at.type),
         )
         .outerjoin(ReasonCode, and_(ReasonCode.kind == kind, ReasonCode.code == normalised))
-        .where(in_scope(Event.customer_id, scope), Event.reason.is_not(None), stated)
+        .where(in_scope(Event.customer_id, scope), only, Event.reason.is_not(None), stated)
     )
     columns = ["customer_id", "kind", "code", "text", "event_id", "at", "recorded_at"]
     statement = insert_for(session, CustomerReason).from_select(columns, source)

@@ -1,13 +1,16 @@
 """One lifecycle pass over a scope of customers, inside the caller's transaction.
 
 The same pass serves both paths: `recordEvents` runs it for the customers a batch touched, and the
-full recompute runs it chunk by chunk over every customer. Facts come from one set-based query;
-the rules are pure Python over those rows; the writes are a handful of bulk statements.
+full recompute runs it chunk by chunk over every customer. Facts come from one set-based query
+over the timeline, or, for events that arrive in order, from the stored facts merged with the new
+events (services.lifecycle.facts); the rules are pure Python over them; the writes are a handful
+of bulk statements.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,33 +21,9 @@ from db.repositories import lifecycle as repo
 from db.repositories import reasons as reason_repo
 from services.lifecycle import alarms
 from services.lifecycle.config import LifecycleConfig
+from services.lifecycle.facts import LoggedEvent, basis, facts_of, merge
 from services.lifecycle.rules import Facts, path_to, place
 from services.lifecycle.values import Alert, RefreshOutcome
-
-
-def facts_of(row: Any) -> Facts:
-    return Facts(
-        customer_id=row.id,
-        created_at=row.created_at,
-        has_contact=bool(row.has_contact),
-        signup_at=row.signup_at,
-        first_purchase_at=row.first_purchase_at,
-        second_purchase_at=row.second_purchase_at,
-        kth_purchase_at=row.kth_purchase_at,
-        last_purchase_at=row.last_purchase_at,
-        last_purchase_event_id=row.last_purchase_event_id,
-        purchase_count=int(row.purchase_count or 0),
-        monetary_total=float(row.monetary_total or 0),
-        median_gap_days=float(row.median_gap_days) if row.median_gap_days is not None else None,
-        last_cancel_at=row.last_cancel_at,
-        last_cancel_event_id=row.last_cancel_event_id,
-        last_complaint_at=row.last_complaint_at,
-        last_complaint_event_id=row.last_complaint_event_id,
-        last_survey_at=row.last_survey_at,
-        last_survey_score=row.last_survey_score,
-        last_survey_event_id=row.last_survey_event_id,
-        last_reactivation_at=row.last_reactivation_at,
-    )
 
 
 def alert_of(row: Any) -> Alert:
@@ -58,42 +37,95 @@ def alert_of(row: Any) -> Alert:
 
 
 async def refresh(
-    session: AsyncSession, scope: repo.Scope, now: datetime, config: LifecycleConfig
+    session: AsyncSession,
+    scope: repo.Scope,
+    now: datetime,
+    config: LifecycleConfig,
+    events: Sequence[LoggedEvent] | None = None,
 ) -> RefreshOutcome:
-    """Bring metrics, stages, alerts and churn reasons of the customers in ``scope`` up to date."""
+    """Bring metrics, stages, alerts and churn reasons of the customers in ``scope`` up to date.
+
+    Without ``events`` every customer's facts are derived from the whole timeline. With them (the
+    events logged since the last pass over a list of customers) the stored facts are merged
+    forward with just those events, and only the customers a merge refuses (out-of-order events,
+    no stored facts, facts from another config) are derived from their timelines.
+    """
     await repo.lock_customers(session, scope)
-    rows = await repo.facts(
-        session, scope, kth=config.retention_min_purchases, horizon_days=config.churn_horizon_days
-    )
+    if events is None:
+        placed, derived = await _derive(session, scope, config), None
+    else:
+        placed, derived = await _merge_forward(session, scope, events, config)
     metrics: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     stages: Counter[str] = Counter()
     facts_by_id: dict[int, tuple[Facts, str, str | None]] = {}
-    for row in rows:
-        facts = facts_of(row)
+    fact_basis = basis(config)
+    for facts, stage, tier in placed:
         metrics.append({
             "customer_id": facts.customer_id,
             **{name: getattr(facts, name) for name in repo.METRIC_COLUMNS},
+            "purchase_gaps_ms": list(facts.purchase_gaps_ms),
+            "facts_basis": fact_basis,
             "updated_at": now,
         })
         placement = place(facts, now, config)
         stages[placement.stage] += 1
-        if placement.stage != row.stage:
-            previous = row.stage
-            for step in path_to(row.stage, placement, facts, config):
+        if placement.stage != stage:
+            previous = stage
+            for step in path_to(stage, placement, facts, config):
                 moves.append({
                     "id": facts.customer_id, "from_stage": previous, "stage": step.stage,
                     "at": step.since, "rule": step.rule, "reason": None,
                 })
                 previous = step.stage
-        facts_by_id[facts.customer_id] = (facts, placement.stage, row.value_tier)
+        facts_by_id[facts.customer_id] = (facts, placement.stage, tier)
     await repo.upsert_metrics(session, metrics)
     await repo.move_stages(session, moves)
     raised, resolved = await _sync_alerts(session, scope, facts_by_id, now, config)
-    await reason_repo.record_from_events(session, scope, now)
+    if derived is None:
+        await reason_repo.record_from_events(session, scope, now)
+    else:
+        if derived:
+            await reason_repo.record_from_events(session, derived, now)
+        # Merged customers' earlier reasons are stored already; only the new events may add one.
+        stated = [e.id for e in events or () if e.reason is not None and e.customer_id not in derived]
+        if stated:
+            await reason_repo.record_from_events(session, None, now, event_ids=stated)
     return RefreshOutcome(
-        customers=len(rows), moved=len({m["id"] for m in moves}), raised=tuple(raised), resolved=resolved, stages=dict(stages)
+        derived=len(placed) if derived is None else len(derived),
+        customers=len(placed), moved=len({m["id"] for m in moves}), raised=tuple(raised), resolved=resolved, stages=dict(stages)
     )
+
+
+Placed = list[tuple[Facts, str, str | None]]
+
+
+async def _derive(session: AsyncSession, scope: repo.Scope, config: LifecycleConfig) -> Placed:
+    rows = await repo.facts(session, scope, kth=config.retention_min_purchases, horizon_days=config.churn_horizon_days)
+    return [(facts_of(row), row.stage, row.value_tier) for row in rows]
+
+
+async def _merge_forward(
+    session: AsyncSession, scope: repo.Scope, events: Sequence[LoggedEvent], config: LifecycleConfig
+) -> tuple[Placed, set[int]]:
+    """Stored facts merged with ``events`` where exact; the rest derived. Returns (placed, derived ids)."""
+    by_customer: dict[int, list[LoggedEvent]] = {}
+    for e in events:
+        by_customer.setdefault(e.customer_id, []).append(e)
+    wanted = basis(config)
+    placed: Placed = []
+    redo: list[int] = []
+    for row in await repo.stored_facts(session, scope):
+        merged = None
+        if row.metrics_id is not None and row.facts_basis == wanted:
+            merged = merge(facts_of(row), by_customer.get(row.id, ()), config)
+        if merged is None:
+            redo.append(row.id)
+        else:
+            placed.append((merged, row.stage, row.value_tier))
+    if redo:
+        placed.extend(await _derive(session, redo, config))
+    return placed, set(redo)
 
 
 async def _sync_alerts(

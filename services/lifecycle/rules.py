@@ -28,6 +28,8 @@ class Facts:
     purchase_count: int = 0
     monetary_total: float = 0.0
     median_gap_days: float | None = None
+    # Every gap between consecutive purchases in milliseconds, ascending (median_gap_days is theirs).
+    purchase_gaps_ms: tuple[int, ...] = ()
     last_cancel_at: datetime | None = None
     last_cancel_event_id: int | None = None
     last_complaint_at: datetime | None = None

@@ -58,3 +58,5 @@ class RefreshOutcome:
     expired: int = 0
     segments_changed: int = 0
     stages: dict[str, int] = field(default_factory=dict)
+    # Customers whose facts were derived from their whole timeline (the rest were merged forward).
+    derived: int = 0

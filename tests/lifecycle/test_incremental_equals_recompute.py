@@ -24,6 +24,8 @@ CONFIG = LifecycleConfig(
 )
 TYPES = ["PURCHASE"] * 4 + ["SUBSCRIPTION_CANCELLED", "SIGNUP", "TRIAL_STARTED", "COMPLAINT", "SURVEY", "CONTACT"]
 _run = itertools.count()
+# Columns that say when and how facts were stored, not what they are.
+BOOKKEEPING = ("updated_at", "facts_basis")
 
 event = st.tuples(
     st.integers(0, 3),  # which customer
@@ -54,7 +56,7 @@ async def snapshot(services: Services, prefix: str) -> tuple[Any, ...]:
         # A customer without events has no metrics row until a full recompute writes an empty one.
         metrics = sorted(
             row for row in (
-                tuple(getattr(m, c.name) for c in CustomerMetrics.__table__.c if c.name != "updated_at")
+                tuple(getattr(m, c.name) for c in CustomerMetrics.__table__.c if c.name not in BOOKKEEPING)
                 for m in (await session.scalars(
                     select(CustomerMetrics).where(CustomerMetrics.customer_id.in_(ids.values()))
                 )).all()
@@ -68,28 +70,67 @@ async def snapshot(services: Services, prefix: str) -> tuple[Any, ...]:
     return stages, metrics, alerts
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.lists(event, min_size=1, max_size=30), data=st.data())
 async def test_incremental_processing_in_any_order_equals_a_full_recompute(
     services: Services, events: list[tuple[int, str, int, int]], data: st.DataObject
 ) -> None:
+    """Both ways a pass gets its facts: in-order arrivals merge into the stored facts, others
+    (and customers without stored facts) are derived from the timeline; inline or queued."""
     services.lifecycle.clock = lambda: NOW
     services.lifecycle._base = CONFIG
+    # 0: every batch queued for the drainer; 1: single-customer batches inline; 100: all inline.
+    services.lifecycle.inline_max = data.draw(st.sampled_from([0, 1, 100]), label="inline_max")
     prefix = f"p{next(_run)}"
+    # Contact data places a customer on upsert, so they have stored facts before any event.
+    with_contact = data.draw(st.booleans(), label="with_contact")
     assert not (await services.customers.upsert_many(
-        [CustomerDraft(external_id=f"{prefix}-{i}") for i in range(4)]
+        [CustomerDraft(external_id=f"{prefix}-{i}", email=f"{prefix}-{i}@example.com" if with_contact else None)
+         for i in range(4)]
     )).errors
-    arrival = data.draw(st.permutations(events))
-    cuts = sorted(data.draw(st.sets(st.integers(1, max(len(events) - 1, 1)), max_size=5)))
+    await services.lifecycle.drain_all()
+    if data.draw(st.booleans(), label="chronological"):
+        arrival = sorted(events, key=lambda e: -e[2])  # oldest first: the merge path
+    else:
+        arrival = data.draw(st.permutations(events), label="arrival")
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(len(events) - 1, 1)), max_size=5), label="cuts"))
     for start, end in zip([0, *cuts], [*cuts, len(events)]):
         if start < end:
             result = await services.events.record_many([draft(prefix, e) for e in arrival[start:end]])
             assert not result.errors
+            if data.draw(st.booleans(), label="drain now"):
+                await services.lifecycle.drain_all()
+    await services.lifecycle.drain_all()
 
     incremental = await snapshot(services, prefix)
     await services.lifecycle.recompute(scores_too=False)
     assert await snapshot(services, prefix) == incremental
     await check_purchase_facts_against_python(services, prefix, events)
+
+
+async def test_in_order_events_merge_into_stored_facts_and_late_ones_are_derived(services: Services) -> None:
+    services.lifecycle.clock = lambda: NOW
+    services.lifecycle._base = CONFIG
+    assert not (await services.customers.upsert_many([CustomerDraft("m-1", email="m1@example.com")])).errors
+    merged, derived = services.lifecycle.facts_merged, services.lifecycle.facts_derived
+    for days_ago in (300, 200, 150, 40):
+        await services.events.record_many([draft("m", (1, "PURCHASE", days_ago, 0))])
+    assert (services.lifecycle.facts_merged - merged, services.lifecycle.facts_derived - derived) == (4, 0)
+    # Older than the latest purchase: ranks and gaps of later purchases change, so it is derived.
+    await services.events.record_many([draft("m", (1, "PURCHASE", 250, 0))])
+    assert services.lifecycle.facts_derived - derived == 1
+    # A survey only replaces the latest survey: merged even when it is old.
+    await services.events.record_many([draft("m", (1, "SURVEY", 500, 9))])
+    assert services.lifecycle.facts_merged - merged == 5
+
+    incremental = await snapshot(services, "m")
+    await services.lifecycle.recompute(scores_too=False)
+    assert await snapshot(services, "m") == incremental
+    async with services.sessions() as session:
+        stored = (await session.scalars(select(CustomerMetrics))).one()
+    assert stored.purchase_count == 5
+    assert stored.purchase_gaps_ms == [d * 86_400_000 for d in (50, 50, 50, 110)]
+    assert stored.median_gap_days == 50
 
 
 async def check_purchase_facts_against_python(

@@ -1,0 +1,158 @@
+"""A customer's facts: built from a query row, or merged forward with newly logged events.
+
+The timeline query (`db.repositories.lifecycle.facts_query`) derives the facts from every event a
+customer has. Most events arrive in order, after everything the stored facts summarise, and then
+the new facts follow from the stored ones and the new events alone: counts and sums add up, the
+latest event of a type replaces the previous one, the next purchase adds one gap. `merge` does
+that, and refuses (returns None) whenever an event would land before something the stored facts
+already count, because then the facts of later events (ranks, gaps, comebacks) may change and
+only a re-derivation from the timeline is exact.
+
+Why this is exactly the re-derivation: stored facts always summarise *some* set of the customer's
+events. A merged purchase (or cancellation) is strictly after the latest one of its type in that
+set, so it cannot already be in it; complaints, surveys and sign-ups only take a maximum or a
+minimum, which a repeat leaves unchanged. Every event is merged or re-derived by its own batch's
+pass, so once all passes have run the set is the whole timeline.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from bisect import insort
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from services.lifecycle.config import LifecycleConfig
+from services.lifecycle.rules import Facts
+
+PURCHASE, CANCEL, COMPLAINT, SURVEY = "PURCHASE", "SUBSCRIPTION_CANCELLED", "COMPLAINT", "SURVEY"
+SIGNUPS = frozenset({"SIGNUP", "TRIAL_STARTED"})
+# Event types the facts are made of; the others (CONTACT, CUSTOM) leave them as they are.
+FACT_TYPES = frozenset({PURCHASE, CANCEL, COMPLAINT, SURVEY, *SIGNUPS})
+MS_PER_DAY = 86_400_000
+_MS = timedelta(milliseconds=1)
+
+
+class LoggedEvent(Protocol):
+    """What a merge reads of a stored event (db.repositories.events.LOGGED)."""
+
+    id: int
+    customer_id: int
+    type: str
+    occurred_at: datetime
+    amount: float | None
+    score: int | None
+
+
+def basis(config: LifecycleConfig) -> str:
+    """The config values baked into stored facts (the K-th purchase, the churn horizon)."""
+    return f"k={config.retention_min_purchases};h={config.churn_horizon_days!r}"
+
+
+def median_days(gaps_ms: Iterable[int]) -> float | None:
+    gaps = list(gaps_ms)
+    return statistics.median(gaps) / MS_PER_DAY if gaps else None
+
+
+def facts_of(row: Any) -> Facts:
+    """Facts from a timeline-query row or a stored-facts row (same column names)."""
+    gaps = row.purchase_gaps_ms
+    if isinstance(gaps, str):  # SQLite hands JSON aggregates back as text
+        gaps = json.loads(gaps)
+    ordered = tuple(sorted(gaps)) if gaps else ()
+    return Facts(
+        customer_id=row.id,
+        created_at=row.created_at,
+        has_contact=bool(row.has_contact),
+        signup_at=row.signup_at,
+        first_purchase_at=row.first_purchase_at,
+        second_purchase_at=row.second_purchase_at,
+        kth_purchase_at=row.kth_purchase_at,
+        last_purchase_at=row.last_purchase_at,
+        last_purchase_event_id=row.last_purchase_event_id,
+        purchase_count=int(row.purchase_count or 0),
+        # Stored as NUMERIC(16, 2): cents on both backends, whichever path summed it.
+        monetary_total=round(float(row.monetary_total or 0), 2),
+        median_gap_days=median_days(ordered),
+        purchase_gaps_ms=ordered,
+        last_cancel_at=row.last_cancel_at,
+        last_cancel_event_id=row.last_cancel_event_id,
+        last_complaint_at=row.last_complaint_at,
+        last_complaint_event_id=row.last_complaint_event_id,
+        last_survey_at=row.last_survey_at,
+        last_survey_score=row.last_survey_score,
+        last_survey_event_id=row.last_survey_event_id,
+        last_reactivation_at=row.last_reactivation_at,
+    )
+
+
+def _after(at: datetime, event_id: int, last_at: datetime | None, last_id: int | None) -> bool:
+    """Whether an event comes after the latest of its type: by time, then by id (as the query ranks)."""
+    return last_at is None or (at, event_id) > (last_at, last_id or 0)
+
+
+def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) -> Facts | None:
+    """``facts`` with ``events`` added, or None when an event lands before what they summarise."""
+    # The query's order: by time, purchases before cancellations at the same instant, then id.
+    relevant = sorted(
+        (e for e in events if e.type in FACT_TYPES),
+        key=lambda e: (e.occurred_at, e.type != PURCHASE, e.id),
+    )
+    if not relevant:
+        return facts
+    f: dict[str, Any] = {name: getattr(facts, name) for name in _FIELDS}
+    gaps = list(facts.purchase_gaps_ms)
+    horizon = timedelta(days=config.churn_horizon_days)
+    for e in relevant:
+        at, kind = e.occurred_at, e.type
+        if kind in SIGNUPS:
+            if f["signup_at"] is None or at < f["signup_at"]:
+                f["signup_at"] = at
+        elif kind == COMPLAINT:
+            if _after(at, e.id, f["last_complaint_at"], f["last_complaint_event_id"]):
+                f["last_complaint_at"], f["last_complaint_event_id"] = at, e.id
+        elif kind == SURVEY:
+            if _after(at, e.id, f["last_survey_at"], f["last_survey_event_id"]):
+                f["last_survey_at"], f["last_survey_event_id"], f["last_survey_score"] = at, e.id, e.score
+        elif kind == CANCEL:
+            # A purchase after it would turn into a comeback: only the timeline knows.
+            if not _after(at, e.id, f["last_cancel_at"], f["last_cancel_event_id"]):
+                return None
+            if f["last_purchase_at"] is not None and f["last_purchase_at"] > at:
+                return None
+            f["last_cancel_at"], f["last_cancel_event_id"] = at, e.id
+        else:
+            previous = f["last_purchase_at"]
+            if not _after(at, e.id, previous, f["last_purchase_event_id"]):
+                return None
+            cancelled = f["last_cancel_at"]
+            # A cancellation at or after this purchase: which cancellations precede it is history.
+            if cancelled is not None and cancelled >= at:
+                return None
+            count = f["purchase_count"] + 1
+            f["purchase_count"] = count
+            f["monetary_total"] = f["monetary_total"] + (e.amount or 0)
+            if count == 1:
+                f["first_purchase_at"] = at
+            if count == 2:
+                f["second_purchase_at"] = at
+            if count == config.retention_min_purchases:
+                f["kth_purchase_at"] = at
+            f["last_purchase_at"], f["last_purchase_event_id"] = at, e.id
+            if previous is not None:
+                insort(gaps, round((at - previous) / _MS))
+                if at - previous > horizon or (cancelled is not None and cancelled >= previous):
+                    f["last_reactivation_at"] = at
+    f["monetary_total"] = round(f["monetary_total"], 2)
+    return replace(facts, **f, purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps))
+
+
+_FIELDS = (
+    "signup_at", "first_purchase_at", "second_purchase_at", "kth_purchase_at", "last_purchase_at",
+    "last_purchase_event_id", "purchase_count", "monetary_total", "last_cancel_at", "last_cancel_event_id",
+    "last_complaint_at", "last_complaint_event_id", "last_survey_at", "last_survey_score",
+    "last_survey_event_id", "last_reactivation_at",
+)
