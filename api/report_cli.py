@@ -21,11 +21,11 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from services.domain import STAGES
-from services.reports.intervals import Estimate
-from services.reports.values import LeverPerformance, ReportFilter, TimelinePoint
+if TYPE_CHECKING:  # api.cli imports this module: `serve` workers re-import it, keep it light
+    from services.reports.intervals import Estimate
+    from services.reports.values import LeverPerformance, TimelinePoint
 
 DatabaseOption = Callable[[argparse.ArgumentParser], None]
 
@@ -47,6 +47,8 @@ VALUE_TIERS = ("PLATINUM", "GOLD", "SILVER", "BRONZE")
 
 
 def add_commands(commands: Any, database_option: DatabaseOption) -> None:
+    from services.domain import STAGES
+
     report = commands.add_parser("report", help="lever reports as CSV").add_subparsers(metavar="REPORT")
     levers = report.add_parser("levers", help="the lever leaderboard with 95%% intervals, uplift and probability best")
     _common(levers, database_option)
@@ -88,6 +90,7 @@ def _moment(text: str) -> datetime:
 
 async def _run(args: argparse.Namespace, report: str) -> int:
     from services.errors import ServiceError
+    from services.reports.values import ReportFilter
 
     scope = ReportFilter(
         args.start, args.end, getattr(args, "segment", None), getattr(args, "stage", None),
