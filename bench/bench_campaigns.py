@@ -27,9 +27,10 @@ from sqlalchemy import text  # noqa: E402
 from bench.common import command_line, scratch_database  # noqa: E402
 from db import migrate  # noqa: E402
 from db.repositories import campaigns as campaign_repo  # noqa: E402
+from db.repositories import offers as offer_repo  # noqa: E402
 from db.session import make_engine  # noqa: E402
 from services.container import Services  # noqa: E402
-from services.offers import features  # noqa: E402
+from services.offers import features, mapping  # noqa: E402
 from services.offers.campaigns import CampaignDraft  # noqa: E402
 from services.offers.campaigns import RANK_PAGE  # noqa: E402
 from services.offers.values import DecideRequest, DecisionPointDraft, LeverDraft, OutcomeReport, Policy  # noqa: E402
@@ -99,7 +100,9 @@ async def run(url: str, customers: int, limit: int) -> None:
         print(f"baseline: plain scan of the segment's facts, {scanned:,} members in pages of {RANK_PAGE:,}: {baseline:.2f}s")
 
         started = time.perf_counter()
-        ranked, _ = await offers.campaigns.rank(point, list(point.levers), "everyone", {})
+        async with services.sessions() as session:
+            levers = {row.key: mapping.lever(row) for row in await offer_repo.levers_by_keys(session, point.levers)}
+        ranked, _ = await offers.campaigns.rank(point, levers, "everyone", {})
         elapsed = time.perf_counter() - started
         print(f"ranking {len(ranked):,} customers: {elapsed:.2f}s = {elapsed / baseline:.1f}x the baseline; "
               f"target <= 10s: {'OK' if elapsed <= 10 else 'MISSED'}")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialect import dialect_name
 from db.models import Campaign, Customer, CustomerMetrics, CustomerScores, Decision, Outcome, Segment, SegmentMember
 from db.repositories.offer_features import _query as facts_query
 from db.repositories.offers import DECISION_ROW
@@ -34,7 +35,8 @@ async def all_campaigns(session: AsyncSession, limit: int) -> list[Campaign]:
 
 
 async def segment_facts(
-    session: AsyncSession, segment_key: str, after_id: int, limit: int, *, alerts: bool, churn_reason: bool
+    session: AsyncSession, segment_key: str, after_id: int, limit: int, *, alerts: bool, churn_reason: bool,
+    alert_types: bool = False,
 ) -> list[Row[Any]]:
     """A page of a segment's members with their offer facts (as ``offer_features`` reads them),
     in customer id order.
@@ -58,7 +60,9 @@ async def segment_facts(
     def bounded(column: Any) -> Any:
         return and_(column > after_id, column <= last)
 
-    columns = facts_query(alerts=alerts, churn_reason=churn_reason).selected_columns
+    columns = facts_query(
+        alerts=alerts, churn_reason=churn_reason, alert_types=alert_types, dialect=dialect_name(session)
+    ).selected_columns
     query = (
         select(*columns)
         .select_from(Customer)

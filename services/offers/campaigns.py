@@ -16,7 +16,7 @@ control group (decisions whose lever is NO_ACTION).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,12 +29,13 @@ from db.repositories import campaigns as repo
 from db.repositories import offer_features as feature_repo
 from db.repositories import offers as offer_repo
 from engine import InvalidContext as EngineInvalidContext
+from engine.arbitration import CostModel
 from services.errors import InvalidInput, SegmentNotFound
-from services.offers import features, mapping
+from services.offers import choice, features, lever_guard, mapping
 from services.offers.decisions import CHUNK, Decisions
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecisionPoint
 from services.offers.registry import ModelRegistry
-from services.offers.values import BatchRequest, Decision, Lever
+from services.offers.values import BatchRequest, Decision, DecisionPoint, Lever
 
 MAX_TARGETS = 100_000
 RANK_PAGE = 5000  # members scored per feature query and engine call
@@ -124,19 +125,18 @@ class Campaigns:
     async def create(self, draft: CampaignDraft) -> Campaign:
         """Rank the segment, log up to ``limit`` decisions under a new campaign, return its summary."""
         _check(draft)
-        context = features.check_context(draft.context)
+        features.check_context(draft.context)
         async with self._sessions() as session:
             row = await offer_repo.decision_point(session, draft.decision_point)
             if row is None:
                 raise UnknownDecisionPoint(draft.decision_point)
             point = mapping.decision_point(row)
-            active = {lever.key for lever in await offer_repo.levers_by_keys(session, point.levers) if lever.active}
+            levers = {lever.key: mapping.lever(lever) for lever in await offer_repo.levers_by_keys(session, point.levers)}
             if not await feature_repo.segment_exists(session, draft.segment_key):
                 raise SegmentNotFound(draft.segment_key)
-        eligible = [lever for lever in point.levers if lever in active]
-        if not eligible:
+        if not any(lever in levers and levers[lever].active for lever in point.levers):
             raise NoEligibleLever(point.key, point.levers)
-        ranked, unusable = await self.rank(point, eligible, draft.segment_key, context)
+        ranked, left_out = await self.rank(point, levers, draft.segment_key, draft.context or {})
         async with self._sessions.begin() as session:
             campaign = await repo.insert(session, {
                 "name": draft.name.strip(), "decision_point_key": point.key, "segment_key": draft.segment_key,
@@ -144,7 +144,7 @@ class Campaigns:
                 "targeted": 0, "skipped": {}, "created_at": self.clock(),
             })
             campaign_id = campaign.id
-        skipped: Counter[str] = Counter({"features": unusable} if unusable else {})
+        skipped: Counter[str] = Counter(left_out)
         targeted, position = 0, 0
         while targeted < draft.limit and position < len(ranked):
             take = ranked[position : position + min(CHUNK, draft.limit - targeted)]
@@ -160,24 +160,49 @@ class Campaigns:
             assert found is not None
             return _campaign(found)
 
-    async def rank(self, point: Any, eligible: list[str], segment_key: str, context: dict[str, Any]) -> tuple[list[str], int]:
-        """The segment's externalIds, best first, and how many members could not be scored (a
-        stored attribute the encoder cannot take). Ties keep customer id order."""
+    async def rank(
+        self, point: DecisionPoint, levers: Mapping[str, Lever], segment_key: str, context: Mapping[str, Any]
+    ) -> tuple[list[str], dict[str, int]]:
+        """The segment's externalIds, best first, and how many members were left out and why.
+
+        A member's score is its best eligible offer lever's: under the NET_VALUE objective the
+        expected net value ``weight * (pAccept * value - cost)`` of the lever's cost model, else the
+        serving model's mean estimate. Eligible means active, configured, allowed by the lever's
+        eligibility rule and the point's tier caps (what ``choose`` applies); NO_ACTION levers are
+        not offers and do not qualify anyone. Left out: ``features`` (a stored attribute the encoder
+        cannot take) and ``eligibility`` (no eligible offer lever). Ties keep customer id order."""
         served = await self.registry.serving(point)
         model = served.learner.model
-        mask = np.array([lever in eligible for lever in model.levers])
-        needs = features.needs(point.features)
+        offers = [key for key in point.levers if key in levers and levers[key].active and levers[key].kind != "NO_ACTION"]
+        guard = lever_guard.guard_for(point, levers)
+        wanted = features.needs(point.features)
+        needs = {
+            "alerts": wanted["alerts"] or guard.needs.alerts,
+            "churn_reason": wanted["churn_reason"] or guard.needs.churn_reason,
+            "alert_types": guard.needs.alert_types,
+        }
+        rails = point.guardrails
+        net_value = rails.objective == "NET_VALUE"
+        cost_model = (
+            CostModel.for_levers(model.levers, {k: c for k, c in guard.costs.items() if k in model.levers})
+            if net_value else None
+        )
+        known = [lever for lever in offers if lever in model.levers]
+        columns = np.array([model.levers.index(lever) for lever in known], dtype=np.int64)
+        raw = dict(context)
+        prefixed = features.check_context(raw)
         now = self.clock()
         scores: list[np.ndarray] = []
         names: list[str] = []
-        unusable, after = 0, 0
+        skipped: Counter[str] = Counter()
+        after = 0
         while True:
             async with self._sessions() as session:
                 facts = await repo.segment_facts(session, segment_key, after, RANK_PAGE, **needs)
             if not facts:
                 break
             after = facts[-1].id
-            inputs = [{**features.profile_row(f, point.features, now), **context} for f in facts]
+            inputs = [{**features.profile_row(f, point.features, now), **prefixed} for f in facts]
             try:
                 encoded = model.encoder.encode_many(inputs)
                 kept = list(facts)
@@ -190,17 +215,29 @@ class Campaigns:
                         rows.append(model.encoder.encode(row))
                         kept.append(fact)
                     except EngineInvalidContext:
-                        unusable += 1
+                        skipped["features"] += 1
                 if not kept:
                     continue
                 encoded = np.vstack(rows)
-            estimates = np.where(mask, model.policy.point_estimates(encoded), -np.inf)
-            scores.append(estimates.max(axis=1))
-            names.extend(f.external_id for f in kept)
+            contexts = [raw] * len(kept)
+            screen = guard.screen(known, kept, contexts, now)
+            allowed = np.zeros((len(kept), len(model.levers)), dtype=bool)
+            for lever, j in zip(known, columns.tolist()):
+                allowed[:, j] = screen.allowed[lever]
+            estimates = model.policy.point_estimates(encoded)
+            if cost_model is not None:
+                values = choice.customer_values(kept, contexts, rails.value_attribute)
+                estimates = cost_model.net(np.array(estimates, dtype=np.float64), values)
+            best = np.where(allowed, estimates, -np.inf).max(axis=1)
+            qualified = allowed.any(axis=1)
+            skipped["eligibility"] += int((~qualified).sum())
+            scores.append(best[qualified])
+            names.extend(f.external_id for f, ok in zip(kept, qualified.tolist()) if ok)
+        counts = {reason: n for reason, n in skipped.items() if n}
         if not names:
-            return [], unusable
+            return [], counts
         order = np.argsort(-np.concatenate(scores), kind="stable")
-        return [names[i] for i in order], unusable
+        return [names[i] for i in order], counts
 
     async def get(self, campaign_id: int) -> Campaign | None:
         async with self._sessions() as session:

@@ -145,3 +145,50 @@ def test_campaign_cli_writes_ranked_targets_and_reports(database_url: str, tmp_p
     report = capsys.readouterr().out
     assert "TREATED" in report and "CONTROL" in report and "uplift" in report
     assert main(["campaign", "report", "999", "--database-url", database_url]) == 2
+
+
+async def test_a_customer_whose_offer_levers_are_all_ineligible_is_neither_ranked_nor_targeted(gql, services) -> None:
+    await _setup(services)
+    # after training, the only offer lever is restricted to customers whose value is at least 5
+    await services.offers.catalog.upsert_lever(LeverDraft(
+        "DISCOUNT_10", "10% off", "DISCOUNT", discount_percent=10, contact_cost=0.5,
+        eligibility={"field": "attributes.value", "op": "GTE", "value": 5},
+    ))
+    made = (await gql(CREATE, {"input": {"name": "e", "decisionPoint": "CROSS_SELL", "segmentKey": "all", "limit": 12}}))["createCampaign"]
+    assert made["__typename"] == "Campaign"
+    # m-00..m-04 only have NO_ACTION left, which qualifies nobody for a campaign
+    assert made["ranked"] == 7 and made["skipped"] == [{"reason": "eligibility", "count": 5}]
+    targeted = {t["customer"]["externalId"] for t in made["targets"]}
+    assert made["targeted"] == len(targeted) == 7 and targeted == {f"m-{i:02d}" for i in range(5, 12)}
+
+
+async def test_under_net_value_a_high_value_customer_ranks_above_a_low_value_one_with_the_same_acceptance(services) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.domain import EventDraft
+    from services.offers.values import Guardrails
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    await services.offers.catalog.upsert_lever(LeverDraft("DISCOUNT_10", "10% off", "DISCOUNT", discount_percent=10, contact_cost=1))
+    # the low-value customer is created first: a tie would keep it first
+    drafts = [CustomerDraft(external_id=ext) for ext in ("low", "high", "t0", "t1")]
+    assert not (await services.customers.upsert_many(drafts)).errors
+    events = [
+        EventDraft(ext, "PURCHASE", now - timedelta(days=d), amount=amount)
+        for ext, amount in (("low", 20.0), ("high", 500.0)) for d in (30, 10)
+    ]
+    assert not (await services.events.record_many(events)).errors
+    await services.segments.upsert("pair", "Pair", None)
+    await services.segments.change_members("pair", ["low", "high"], add=True)
+    await services.offers.catalog.configure(DecisionPointDraft(
+        "CROSS_SELL", ("DISCOUNT_10",), reward="NET_VALUE",
+        policy=Policy("EPSILON_GREEDY", epsilon=0.1, seed=3), guardrails=Guardrails(objective="NET_VALUE"),
+    ))
+    for n in range(6):  # one acceptance estimate for everyone (a context-free policy)
+        d = await services.offers.decisions.decide(DecideRequest("CROSS_SELL", f"t{n % 2}", request_id=f"teach-{n}"))
+        await services.offers.outcomes.record(OutcomeReport(d.id, accepted=n % 2 == 0, revenue=50.0 if n % 2 == 0 else None))
+    await services.offers.sync()
+    campaign = await services.offers.campaigns.create(CampaignDraft("v", "CROSS_SELL", "pair", 1))
+    [target] = await services.offers.campaigns.targets(campaign, 0, 10)
+    high = await services.customers.get_by_external_id("high")
+    assert campaign.ranked == 2 and campaign.targeted == 1 and target.customer_id == high.id
