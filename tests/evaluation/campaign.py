@@ -1,7 +1,7 @@
 """A generated historical campaign: three arms drawn uniformly at random, one a no-contact control.
 
 ``expected_per_arm`` computes what reports must show straight from the rows, so any report can be
-checked against the file (leverStats now, leverPerformance and uplift when they exist).
+checked against the file (leverStats, and leverPerformance with its uplift against the control).
 """
 
 from __future__ import annotations

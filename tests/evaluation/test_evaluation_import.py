@@ -19,6 +19,7 @@ from services.container import Services
 from services.evaluation.log_import import LoggedDecisionDraft
 from services.offers.registry import template_model
 from services.offers.values import DecideRequest, LeverDraft, OutcomeReport
+from services.reports.values import ReportFilter
 from tests.evaluation.campaign import expected_per_arm, generate_campaign, graphql_rows, uplift_vs_control, write_csv
 from tests.evaluation.conftest import configure_winback
 from tests.offers.test_offers_learning import assert_same_parameters
@@ -27,6 +28,8 @@ IMPORT = """mutation($rows: [LoggedDecisionInput!]!, $warm: Boolean) {
   importDecisionLog(input: $rows, warmStart: $warm) { accepted duplicates customersCreated errors { index field message } }
 }"""
 STATS = """query { leverStats(decisionPoint: "WINBACK") { lever { key } decisions activated outcomes accepted acceptRate revenue } }"""
+PERFORMANCE = """query { leverPerformance(decisionPoint: "WINBACK") { leverKey isControl decisions outcomes accepted acceptRate
+  revenue revenuePerDecision upliftVsControl { acceptRate revenuePerDecision controlOutcomes } } }"""
 
 
 def assert_stats_match_the_file(stats: dict[str, dict], rows: list[dict]) -> None:
@@ -39,6 +42,26 @@ def assert_stats_match_the_file(stats: dict[str, dict], rows: list[dict]) -> Non
         assert got["acceptRate"] == pytest.approx(want.accept_rate, rel=1e-12)
         assert got["revenue"] == pytest.approx(want.revenue, rel=1e-12)
         assert got["revenue"] / got["decisions"] == pytest.approx(want.revenue_per_decision, rel=1e-12)
+
+
+def assert_performance_matches_the_file(performance: dict[str, dict], rows: list[dict]) -> None:
+    """leverPerformance per arm against the file: accept rate and revenue per decision (every row
+    has an outcome, so per outcome is per decision), and each arm's uplift over the NO_ACTION arm."""
+    expected, uplift = expected_per_arm(rows), uplift_vs_control(rows)
+    assert set(performance) == set(expected)
+    for arm, want in expected.items():
+        got = performance[arm]
+        assert got["decisions"] == got["outcomes"] == want.decisions and got["accepted"] == want.accepted
+        assert got["acceptRate"] == pytest.approx(want.accept_rate, rel=1e-9, abs=1e-9)
+        assert got["revenue"] == pytest.approx(want.revenue, rel=1e-9, abs=1e-9)
+        assert got["revenuePerDecision"] == pytest.approx(want.revenue_per_decision, rel=1e-9, abs=1e-9)
+        if arm == "NO_ACTION":
+            assert got["isControl"] and got["upliftVsControl"] is None
+            continue
+        rate, revenue = uplift[arm]
+        assert got["upliftVsControl"]["controlOutcomes"] == expected["NO_ACTION"].decisions
+        assert got["upliftVsControl"]["acceptRate"] == pytest.approx(rate, rel=1e-9, abs=1e-9)
+        assert got["upliftVsControl"]["revenuePerDecision"] == pytest.approx(revenue, rel=1e-9, abs=1e-9)
 
 
 def by_lever(stats: list[dict]) -> dict[str, dict]:
@@ -57,6 +80,8 @@ async def test_a_campaign_imported_through_graphql_is_reproduced_exactly_by_leve
         assert stats[arm]["acceptRate"] - control["acceptRate"] == pytest.approx(rate, abs=1e-12)
         per_decision = stats[arm]["revenue"] / stats[arm]["decisions"] - control["revenue"] / control["decisions"]
         assert per_decision == pytest.approx(revenue, abs=1e-9)
+    performance = {p["leverKey"]: p for p in (await gql(PERFORMANCE))["leverPerformance"]}
+    assert_performance_matches_the_file(performance, rows)
     again = (await gql(IMPORT, {"rows": graphql_rows(rows[:10])}))["importDecisionLog"]
     assert again["accepted"] == 0 and again["duplicates"] == 10
     async with services.sessions() as session:
@@ -71,6 +96,26 @@ async def _configure(database_url: str) -> None:
         await configure_winback(Services.build(engine))
     finally:
         await engine.dispose()
+
+
+async def _lever_performance(database_url: str) -> dict[str, dict]:
+    """leverPerformance's values, in its GraphQL field names."""
+    engine = make_engine(database_url)
+    try:
+        rows = await Services.build(engine).lever_reports.performance("WINBACK", ReportFilter())
+    finally:
+        await engine.dispose()
+    return {
+        p.lever: {
+            "isControl": p.is_control, "decisions": p.decisions, "outcomes": p.outcomes, "accepted": p.accepted,
+            "acceptRate": p.accept_rate.value, "revenue": p.revenue, "revenuePerDecision": p.revenue_per_decision.value,
+            "upliftVsControl": None if p.uplift is None else {
+                "acceptRate": p.uplift.accept_rate.value, "revenuePerDecision": p.uplift.revenue_per_decision.value,
+                "controlOutcomes": p.uplift.control_outcomes,
+            },
+        }
+        for p in rows
+    }
 
 
 async def _lever_stats(database_url: str) -> dict[str, dict]:
@@ -95,6 +140,7 @@ def test_a_campaign_imported_from_csv_is_reproduced_exactly_and_bad_rows_are_rep
     assert main(["import", "decisions", str(path), "--batch-size", "500", "--database-url", database_url]) == 0
     assert "accepted 2400, duplicates 0, rejected 0" in capsys.readouterr().out
     assert_stats_match_the_file(asyncio.run(_lever_stats(database_url)), rows)
+    assert_performance_matches_the_file(asyncio.run(_lever_performance(database_url)), rows)
 
     bad = generate_campaign(4, seed=6)
     bad[0]["decidedAt"] = "2025-03-01T10:00:00"  # no zone
