@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,19 @@ def add_commands(commands: Any, database_option: DatabaseOption) -> None:
     compare.add_argument("--policies", default="LIN_TS,LIN_UCB,EPSILON_GREEDY", help="comma-separated policy kinds")
     compare.add_argument("--split", type=float, default=0.7, help="share of the log (oldest first) to train on")
     compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--from", dest="start", type=_moment, help="only decisions created at or after this ISO date or time (UTC when no zone)")
+    compare.add_argument("--to", dest="end", type=_moment, help="only decisions created before this ISO date or time (UTC when no zone)")
     compare.add_argument("--out", type=Path, default=None, help="PNG path (default: compare-<decision point>.png)")
     database_option(compare)
     compare.set_defaults(handler=lambda a: asyncio.run(_compare(a)))
+
+
+def _moment(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _compare(args: argparse.Namespace) -> int:
@@ -74,7 +85,9 @@ async def _compare(args: argparse.Namespace) -> int:
     services = await _open(args.database_url)
     kinds = [kind.strip().upper() for kind in args.policies.split(",") if kind.strip()]
     try:
-        result = await services.evaluation.comparisons.compare(args.decision_point, kinds, args.split, args.seed)
+        result = await services.evaluation.comparisons.compare(
+            args.decision_point, kinds, args.split, args.seed, args.start, args.end
+        )
     except ServiceError as exc:
         print(f"refused: {exc.message}", file=sys.stderr)
         return 2

@@ -44,13 +44,20 @@ class EvaluationQuery:
             return map_error(exc)
         return PolicyEvaluation.from_domain(result)
 
-    @strawberry.field(description="Train each policy kind on the oldest `split` of the log and replay it on the uniformly explored decisions after that point (the replay method).")
+    @strawberry.field(description="Train each policy kind on the oldest `split` of the log (decisions created in [from, to)) and replay it on the uniformly explored decisions after that point (the replay method).")
     async def compare_policies(
-        self, info: Info, decision_point: str, policies: list[PolicyKind], split: float = 0.7, seed: int = 0
+        self,
+        info: Info,
+        decision_point: str,
+        policies: list[PolicyKind],
+        split: float = 0.7,
+        seed: int = 0,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
     ) -> PolicyComparisonResult:
         try:
             result = await info.context.services.evaluation.comparisons.compare(
-                decision_point, [p.value for p in policies], split, seed
+                decision_point, [p.value for p in policies], split, seed, from_, to
             )
         except ServiceError as exc:
             return map_error(exc)

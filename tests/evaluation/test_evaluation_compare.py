@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,10 @@ from services.evaluation.log_import import LoggedDecisionDraft
 from tests.evaluation.campaign import generate_campaign
 from tests.evaluation.conftest import configure_winback
 
-COMPARE = """query($p: [PolicyKind!]!, $split: Float! = 0.7) {
-  comparePolicies(decisionPoint: "WINBACK", policies: $p, split: $split, seed: 4) {
+START = datetime(2025, 3, 1, tzinfo=UTC)  # generate_campaign's first decision
+
+COMPARE = """query($p: [PolicyKind!]!, $split: Float! = 0.7, $from: DateTime = null, $to: DateTime = null) {
+  comparePolicies(decisionPoint: "WINBACK", policies: $p, split: $split, seed: 4, from: $from, to: $to) {
     __typename
     ... on PolicyComparison { rows trainingRows replayRows excludedNotUniform
       replays { policy matched meanReward totalReward curveSteps cumulativeReward } }
@@ -64,6 +66,19 @@ async def test_compare_policies_replays_learning_policies_against_the_logged_one
     assert twice["field"] == "policies"
 
 
+async def test_compare_policies_replays_only_the_decisions_in_the_from_to_window(services, gql) -> None:
+    await load(services)
+    # rows are 17 minutes apart from START: [from, to) holds rows 1000..3999, all uniformly explored
+    window = {"from": (START + timedelta(minutes=17 * 1000)).isoformat(), "to": (START + timedelta(minutes=17 * 4000)).isoformat()}
+    result = (await gql(COMPARE, {"p": ["LIN_UCB"], **window}))["comparePolicies"]
+    assert result["__typename"] == "PolicyComparison"
+    assert (result["rows"], result["trainingRows"], result["replayRows"], result["excludedNotUniform"]) == (3000, 2100, 900, 0)
+    assert result["replays"][0]["matched"] == 900
+    reversed_window = {"from": window["to"], "to": window["from"]}
+    refused = (await gql(COMPARE, {"p": ["LIN_UCB"], **reversed_window}))["comparePolicies"]
+    assert refused["__typename"] == "InvalidInput" and refused["field"] == "from"
+
+
 async def _prepare(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
@@ -86,3 +101,8 @@ def test_ciclo_compare_prints_a_table_and_writes_a_png(database_url: str, tmp_pa
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size[0] > 400 and image.size[1] > 300
     assert main(["compare", "--decision-point", "NOPE", "--database-url", database_url]) == 2
+    # the window [row 0, row 1000): 1,000 rows, 700 to train on, 300 replayed
+    end = (START + timedelta(minutes=17 * 1000)).strftime("%Y-%m-%dT%H:%M:%S")  # no zone: UTC
+    assert main(["compare", "--decision-point", "WINBACK", "--policies", "LIN_UCB", "--from", START.date().isoformat(),
+                 "--to", end, "--out", str(tmp_path / "window.png"), "--database-url", database_url]) == 0
+    assert "1000 logged decisions with outcomes; trained on the oldest 700, replayed on 300" in capsys.readouterr().out
