@@ -1,8 +1,8 @@
 """Cross-sell campaigns: rank a segment, decide for the best customers, and report the results.
 
 ``create`` scores every member of the segment with the decision point's serving model (one
-feature query and one engine call per page of 5,000) and ranks them by the model's mean
-estimate of their best eligible lever's reward (for a NET_VALUE point, its expected net value).
+feature query and one engine call per page of 5,000) and ranks them by their best eligible offer
+lever's score (see ``rank``; for a NET_VALUE point, its expected net value).
 It then decides for the best ranked through ``decide_batch``, so the logged decisions are the
 policy's own choices with their propensities, under the contact policy and budgets: a member
 refused by either is skipped and the next ranked one takes the place, until ``limit`` decisions
