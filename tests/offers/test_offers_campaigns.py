@@ -192,3 +192,23 @@ async def test_under_net_value_a_high_value_customer_ranks_above_a_low_value_one
     [target] = await services.offers.campaigns.targets(campaign, 0, 10)
     high = await services.customers.get_by_external_id("high")
     assert campaign.ranked == 2 and campaign.targeted == 1 and target.customer_id == high.id
+
+
+async def test_ranking_reads_open_alert_types_for_rules_on_them(services) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.domain import EventDraft
+
+    await _setup(services)
+    await services.offers.catalog.upsert_lever(LeverDraft(
+        "DISCOUNT_10", "10% off", "DISCOUNT", discount_percent=10, contact_cost=0.5,
+        eligibility={"not": {"field": "alerts.open", "op": "CONTAINS", "value": "COMPLAINT"}},
+    ))
+    # the best-ranked customer complains: an open COMPLAINT alert makes the discount ineligible
+    complaint = EventDraft("m-11", "COMPLAINT", datetime.now(UTC) - timedelta(hours=1))
+    assert not (await services.events.record_many([complaint])).errors
+    campaign = await services.offers.campaigns.create(CampaignDraft("a", "CROSS_SELL", "all", 12))
+    targets = await services.offers.campaigns.targets(campaign, 0, 20)
+    complainer = (await services.customers.get_by_external_id("m-11")).id
+    assert campaign.ranked == 11 and campaign.skipped == {"eligibility": 1} and campaign.targeted == 11
+    assert complainer not in {t.customer_id for t in targets}
