@@ -16,7 +16,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import AuthGate
 from api.context import Context
+from api.http_limits import BodySizeLimit, RequestTimeout
 from api.lifecycle_runtime import LifecycleRuntime
 from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
@@ -32,20 +34,35 @@ log = logging.getLogger("ciclo")
 
 
 class CicloGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: CicloSchema, app: Starlette) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if ide else None)
         self._app = app
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = self._app.state.services
-        request_id = getattr(request.state, "request_id", "-")
-        return Context(services=services, loaders=Loaders.build(services), request_id=request_id)
+        state = request.state
+        request_id = getattr(state, "request_id", "-")
+        # api.auth put the key's role here; without one no permission class lets anything through.
+        role = getattr(state, "role", None)
+        return Context(
+            services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
+            trace=getattr(state, "trace", None),
+        )
+
+
+class NoApiKeys(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "authentication is on but no API key exists: create one with "
+            "`ciclo keys create --role ADMIN --name ops`, or start with --insecure-no-auth (CICLO_AUTH=off) "
+            "to serve without authentication"
+        )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. The database is opened, migrated and (with demo on) seeded at startup."""
     settings = settings or Settings.from_env()
-    schema = build_schema()
+    schema = build_schema(introspection=not settings.production)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,6 +71,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await migrate.upgrade(engine)
         # The pid seeds this worker's offer random streams: two workers never share one.
         services = Services.build(engine, worker=os.getpid())
+        if settings.auth and not await services.keys.count_active():
+            await engine.dispose()
+            raise NoApiKeys()
+        if not settings.auth:
+            log.warning("authentication is OFF: every caller acts as ADMIN (CICLO_AUTH=off)")
         if settings.demo:
             from services.demo import load_demo_if_empty
 
@@ -80,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     app = Starlette(lifespan=lifespan)
-    graphql = CicloGraphQL(schema, app)
+    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production), enabled=settings.auth)
     app.router.routes.extend(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -88,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
         ]
     )
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.schema = schema

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import offer_cli
+from api import keys_cli, offer_cli, serve_security
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
     serve.add_argument("--config", type=Path, help="levers and decision points to configure at start (TOML)")
     serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
+    serve.add_argument("--insecure-no-auth", action="store_true", help="serve without API keys: every caller is ADMIN (CICLO_AUTH=off)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(metavar="ACTION")
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=lambda a: asyncio.run(_lifecycle(a.database_url, "sweep")))
 
     offer_cli.add_commands(commands, _database_option)
+    keys_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
@@ -95,6 +97,8 @@ def _serve(args: argparse.Namespace) -> int:
     for config in [DEMO] * args.demo + [args.config] * (args.config is not None):
         if asyncio.run(offer_cli.configure_from_file(args.database_url, config)):
             return 2
+    if not serve_security.prepare(args):
+        return 2
     os.environ["CICLO_DATABASE_URL"] = args.database_url
     os.environ["CICLO_MIGRATE"] = "0"
     os.environ["CICLO_DEMO"] = "0"

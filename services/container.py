@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.session import make_sessionmaker
 from services.customers import Customers
 from services.events import Events
+from services.keys import DEFAULT_CACHE_SECONDS, ApiKeys
 from services.lifecycle import config as lifecycle_config
 from services.lifecycle.alerts import Alerts
 from services.lifecycle.analytics import Analytics
@@ -36,6 +37,7 @@ class Services:
     segments: Segments
     stages: Stages
     offers: Offers
+    keys: ApiKeys
 
     @classmethod
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
@@ -59,4 +61,5 @@ class Services:
             segments=Segments(sessions),
             stages=Stages(sessions),
             offers=Offers.build(sessions, worker=worker),
+            keys=ApiKeys(sessions, cache_seconds=float(os.environ.get("CICLO_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))),
         )

@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
 from db.models.alert import Alert
+from db.models.api_key import ApiKey
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
@@ -12,6 +13,7 @@ from db.models.stage import StageChange
 
 __all__ = [
     "Alert",
+    "ApiKey",
     "Customer",
     "CustomerMetrics",
     "CustomerReason",
