@@ -71,7 +71,8 @@ class RequestTimeout:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Health and metrics stay out of it; subscriptions (websockets) live as long as they like.
+        if scope["type"] != "http" or not scope["path"].startswith("/graphql"):
             await self.app(scope, receive, send)
             return
         started = False
