@@ -16,7 +16,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api import logs, metrics
 from api.auth import AuthGate
+from api.health import healthz, readyz
+from api.request_log import RequestLog
 from api.context import Context
 from api.http_limits import BodySizeLimit, RequestTimeout
 from api.lifecycle_runtime import LifecycleRuntime
@@ -62,6 +65,7 @@ class NoApiKeys(RuntimeError):
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. The database is opened, migrated and (with demo on) seeded at startup."""
     settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
     schema = build_schema(introspection=not settings.production)
 
     @contextlib.asynccontextmanager
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services.offers.start()
         lifecycle = LifecycleRuntime(services, settings.database_url)
         await lifecycle.start()
+        sampler = metrics.Sampler(services)
+        sampler.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
@@ -93,13 +99,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await sampler.stop()
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()
-
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
     app = Starlette(lifespan=lifespan)
     graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production), enabled=settings.auth)
@@ -108,10 +112,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.metrics_endpoint),
         ]
     )
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.schema = schema

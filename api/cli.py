@@ -103,6 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["CICLO_MIGRATE"] = "0"
     os.environ["CICLO_DEMO"] = "0"
     print(f"Ciclo GraphQL (with GraphiQL) at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    from api.metrics_dir import prepare_multiprocess
+
+    prepare_multiprocess(args.workers)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -110,6 +113,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        # api.request_log writes one JSON line per request instead.
+        access_log=False,
     )
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from api import metrics
 from api.context import Info
 from api.permissions import ADMIN_ONLY, FOR_CAMPAIGNS
 from api.types.offers import (
@@ -56,9 +57,11 @@ class OfferMutation:
     @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Choose the next best offer for one customer and log it.")
     async def decide(self, info: Info, input: DecideInput) -> DecideResult:
         try:
-            return Decision.from_domain(await info.context.services.offers.decisions.decide(input.to_request()))
+            decision = await info.context.services.offers.decisions.decide(input.to_request())
         except ServiceError as exc:
             return map_error(exc)
+        metrics.decided(decision)
+        return Decision.from_domain(decision)
 
     @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Decide for up to 10,000 customers at once.")
     async def decide_batch(self, info: Info, input: DecideBatchInput) -> DecideBatchResult:
@@ -66,6 +69,8 @@ class OfferMutation:
             result = await info.context.services.offers.decisions.decide_batch(input.to_request())
         except ServiceError as exc:
             return map_error(exc)
+        for decision in result.decisions:
+            metrics.decided(decision)
         return DecisionBatch(
             decisions=DecisionConnection.of(result.decisions),
             errors=[ItemError.from_domain(e) for e in result.errors],
@@ -83,9 +88,11 @@ class OfferMutation:
     @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Report what a customer did with an offer; stored exactly once per decision.")
     async def record_outcome(self, info: Info, input: OutcomeInput) -> RecordOutcomeResult:
         try:
-            return Outcome.from_domain(await info.context.services.offers.outcomes.record(input.to_report()))
+            outcome = await info.context.services.offers.outcomes.record(input.to_report())
         except ServiceError as exc:
             return map_error(exc)
+        metrics.outcome_recorded(outcome)
+        return Outcome.from_domain(outcome)
 
     @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="recordOutcome for up to 10,000 decisions in one transaction.")
     async def record_outcomes(self, info: Info, input: list[OutcomeInput]) -> RecordOutcomesResult:
@@ -94,6 +101,8 @@ class OfferMutation:
             result = await info.context.services.offers.outcomes.record_many(reports)
         except ServiceError as exc:
             return map_error(exc)
+        for outcome in result.outcomes:
+            metrics.outcome_recorded(outcome)
         return RecordOutcomesPayload(
             outcomes=[Outcome.from_domain(o) for o in result.outcomes],
             errors=[ItemError.from_domain(e) for e in result.errors],

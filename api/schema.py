@@ -18,6 +18,7 @@ from api.mutations import Mutation
 from api.offer_mutations import OfferMutation
 from api.offer_queries import OfferQuery
 from api.queries import Query
+from api.request_log import OperationTrace
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
 
@@ -52,6 +53,7 @@ def build_schema(
         lambda: ParserCache(maxsize=validation_cache_size),
         lambda: CachedValidation(results, rules),
         MaskUnexpectedErrors,
+        OperationTrace,
     ]
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))

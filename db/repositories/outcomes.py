@@ -146,3 +146,19 @@ async def save_snapshot(session: AsyncSession, row: dict[str, Any]) -> None:
             ModelSnapshot.decision_point_id == row["decision_point_id"], ModelSnapshot.id.not_in(keep)
         )
     )
+
+
+async def count_after(session: AsyncSession, point_id: int, config_version: int, after_id: int) -> int:
+    """How many learnable outcomes ``tail`` would still return after ``after_id``: a learner's lag."""
+    query = (
+        select(func.count())
+        .select_from(Outcome)
+        .join(Decision, Decision.id == Outcome.decision_id)
+        .where(
+            Outcome.decision_point_id == point_id,
+            Outcome.id > after_id,
+            Outcome.late == false(),
+            Decision.config_version == config_version,
+        )
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -141,6 +141,14 @@ class ModelRegistry:
     def loaded(self, point_id: int) -> Served | None:
         return self._served.get(point_id)
 
+    def served(self) -> list[Served]:
+        """Every model this process serves now (services.offers.health reads them)."""
+        return list(self._served.values())
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessions
+
     def nudge(self) -> None:
         """Learn soon: a local commit wrote outcomes."""
         if self._wake is not None:
