@@ -9,6 +9,7 @@ revoked key stops working on every worker within that time.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ KEY_PREFIX = "ciclo_"
 SHOWN_PREFIX = 12
 DEFAULT_CACHE_SECONDS = 5.0
 CACHE_ENTRIES = 10_000
+log = logging.getLogger("ciclo.keys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +130,16 @@ class ApiKeys:
 
     async def _lookup(self, digest: str) -> Principal | None:
         self.lookups += 1
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             row = await repo.by_hash(session, digest)
             if row is None or row.revoked_at is not None:
                 return None
-            # Written at most once per cache period per worker: a rough "last used", for free.
-            await repo.touch(session, row.id, utcnow())
-            return Principal(row.id, row.name, row.role)
+            principal = Principal(row.id, row.name, row.role)
+        try:
+            # At most once per cache period per worker: a rough "last used", nearly free. Best
+            # effort: a server reading from a replica cannot write it and still authenticates.
+            async with self._sessions.begin() as session:
+                await repo.touch(session, principal.key_id, utcnow())
+        except Exception:  # noqa: BLE001
+            log.debug("could not record last use of key %s", principal.key_id, exc_info=True)
+        return principal
