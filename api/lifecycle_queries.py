@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.permissions import EVERY_ROLE, FOR_ANALYSTS
+from api.permissions import pii_probe, EVERY_ROLE, FOR_ANALYSTS
 from api.types.customer import Customer
 from api.types.enums import Stage
 from api.types.lifecycle import (
@@ -79,6 +79,8 @@ class LifecycleQuery:
 
     @strawberry.field(permission_classes=[FOR_ANALYSTS], description="How many customers a segment rule selects now, with a sample; nothing is saved.")
     async def preview_segment(self, info: Info, rule: JSON, sample: int = 10) -> PreviewSegmentResult:
+        if pii_probe(info, rule=rule):
+            return InvalidInput.from_error(errors.InvalidInput("rule", "name, email and phone are masked for ANALYST keys and cannot be filtered on"))
         try:
             preview = await info.context.services.rule_segments.preview(rule, sample=sample)
         except errors.InvalidInput as exc:

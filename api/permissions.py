@@ -60,3 +60,26 @@ def masked(info: Any, value: Any) -> Any:
     if value is None or info.context.role is not Role.ANALYST:
         return value
     return MASK
+
+
+PII_RULE_FIELDS = frozenset({"name", "email", "phone"})
+
+
+def pii_probe(info: Any, *, search: str | None = None, rule: Any = None) -> str | None:
+    """For ANALYST keys, the argument that would filter on personal data (and so reveal it by
+    counting), or None. Masking the fields is not enough if one can search on them."""
+    if info.context.role is not Role.ANALYST:
+        return None
+    if search:
+        return "filter.search"
+    return "rule" if _rule_reads_pii(rule) else None
+
+
+def _rule_reads_pii(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get("field") in PII_RULE_FIELDS:
+            return True
+        return any(_rule_reads_pii(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_rule_reads_pii(v) for v in node)
+    return False

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
-from api.permissions import CUSTOMER_VIEWS, EVERY_ROLE
+from api.permissions import pii_probe, CUSTOMER_VIEWS, EVERY_ROLE
 from api.inputs import CustomerFilterInput
 from api.prefetch import prefetch_customers
 from api.types.customer import Customer, CustomerConnection
@@ -57,6 +57,8 @@ class Query:
         filter: CustomerFilterInput | None = None,
         order_by: Annotated[CustomerOrder, strawberry.argument(description="Default CREATED_AT_DESC.")] = CustomerOrder.CREATED_AT_DESC,
     ) -> CustomerConnection:
+        if filter is not None and pii_probe(info, search=filter.search):
+            raise errors.InvalidInput("filter.search", "matches name and email, which are masked for ANALYST keys")
         where = filter.to_filter() if filter else CustomerFilter()
         order, descending = _ORDERS[order_by]
         service = info.context.services.customers

@@ -140,8 +140,10 @@ def main(seconds: float, connections: int, seed: int) -> int:
           f"requests that failed around the kill: {dict(result['failures'])}")  # type: ignore[call-overload]
     print(f"in the database after restart: {len(decisions)} decisions, {in_log} outcomes; acknowledged but missing: "
           f"{len(lost_decisions)} decisions, {len(lost_outcomes)} outcomes")
+    died = f"Child process [{victim}] died" in log.read_text(errors="replace")
+    print(f"server log confirms the worker died and uvicorn started a replacement: {died}")
     print(f"restarted server's model equals the replay of the log: {same} ({detail})")
-    verdict = not lost_decisions and not lost_outcomes and same
+    verdict = died and not lost_decisions and not lost_outcomes and same
     print(f"crash proof: {'HOLDS' if verdict else 'BROKEN'}")
     return 0 if verdict else 1
 

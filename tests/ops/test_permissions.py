@@ -86,3 +86,15 @@ async def test_a_denied_field_is_an_error_naming_the_roles_and_runs_nothing(gql:
     assert denied.errors[0].extensions["code"] == "FORBIDDEN"
     assert "CAMPAIGN" in denied.errors[0].message
     assert (await gql('{ customerByExternalId(externalId: "p-1") { id } }'))["customerByExternalId"] is None
+
+
+async def test_an_analyst_cannot_search_or_segment_on_masked_fields(gql: GQL) -> None:
+    await gql(UPSERT)
+    search = '{ customers(filter: {search: "lucia"}) { totalCount } }'
+    refused = await gql(search, role=Role.ANALYST, expect_errors=True)
+    assert "filter.search" in refused.errors[0].message
+    assert (await gql(search, role=Role.FRONTEND))["customers"]["totalCount"] == 1
+    preview = """{ previewSegment(rule: {all: [{field: "email", op: CONTAINS, value: "lucia"}]}) {
+        __typename ... on InvalidInput { field } ... on SegmentPreview { count } } }"""
+    assert (await gql(preview, role=Role.ANALYST))["previewSegment"] == {"__typename": "InvalidInput", "field": "rule"}
+    assert (await gql(preview))["previewSegment"]["count"] == 1
