@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql, health at /healthz, lifecycle in lifespan."""
+"""The Starlette application: GraphQL at /graphql (behind API keys), /healthz, /readyz, /metrics, lifecycle in lifespan."""
 
 from __future__ import annotations
 
@@ -11,20 +11,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api import logs, metrics
 from api.auth import AuthGate
-from api.health import healthz, readyz
-from api.request_log import RequestLog
 from api.context import Context
+from api.health import healthz, readyz
 from api.http_limits import BodySizeLimit, RequestTimeout
 from api.lifecycle_runtime import LifecycleRuntime
 from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
+from api.request_log import RequestLog
 from api.schema import CicloSchema, build_schema
 from api.settings import Settings
 from api.timing import ServerTimingMiddleware

@@ -53,14 +53,16 @@ def start(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 def workers_of(pid: int) -> list[int]:
+    """The uvicorn worker processes of the server (its spawned children, not the resource tracker)."""
     children = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
+            if int(fields[1]) == pid and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
                 children.append(int(entry))
     return children
 

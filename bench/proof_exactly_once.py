@@ -47,8 +47,16 @@ async def send_all(urls: list[str], decisions: list[tuple[str, str, int]], seed:
     async def worker() -> None:
         while not queue.empty():
             server, decision_id, accepted = queue.get_nowait()
-            response = await clients[server].post(
-                "/graphql", json={"query": proofs.OUTCOME, "variables": {"id": decision_id, "a": accepted}})
+            payload = {"query": proofs.OUTCOME, "variables": {"id": decision_id, "a": accepted}}
+            for attempt in range(5):
+                try:
+                    response = await clients[server].post("/graphql", json=payload)
+                    break
+                except httpx.TransportError:
+                    # A keep-alive connection closed under us: resending is exactly what clients do.
+                    answers["transport retries"] += 1
+                    if attempt == 4:
+                        raise
             body = response.json()
             answers[f"HTTP {response.status_code} {body.get('data', {}).get('recordOutcome', {}).get('__typename')}"] += 1
 
@@ -82,7 +90,7 @@ def proof(outcomes: int, seed: int) -> dict[str, object]:
 def holds(result: dict[str, object], outcomes: int) -> bool:
     answers = result["answers"]  # type: ignore[assignment]
     log = result["log"]  # type: ignore[assignment]
-    return (answers.get("HTTP 200 Outcome", 0) == answers["sent"]  # type: ignore[union-attr]
+    return (answers.get("HTTP 200 Outcome", 0) == answers["sent"]  # type: ignore[union-attr]  # type: ignore[union-attr]
             and log["outcomes"] == outcomes and log["decisions_with_outcome"] == outcomes  # type: ignore[index]
             and all(same for same, _ in result["models"]))  # type: ignore[union-attr]
 
