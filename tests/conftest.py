@@ -206,7 +206,7 @@ def _security_env(auth: bool) -> dict[str, str]:
 
 
 def start_server(
-    database_url: str, *extra: str, env: dict[str, str] | None = None, timeout: float = 60, auth: bool = False
+    database_url: str, *extra: str, env: dict[str, str] | None = None, timeout: float = 180, auth: bool = False
 ) -> LiveServer:
     """Run `ciclo serve` as a real process and wait until it answers /healthz.
 
