@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql, health at /healthz, lifecycle in lifespan."""
+"""The Starlette application: GraphQL at /graphql (behind API keys), /healthz, /readyz, /metrics, lifecycle in lifespan."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api import dashboard
+from api import logs, metrics
+from api.auth import AuthGate
 from api.context import Context
+from api.health import healthz, readyz
+from api.http_limits import BodySizeLimit, RequestTimeout
 from api.lifecycle_runtime import LifecycleRuntime
 from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
+from api.request_log import RequestLog
 from api.schema import CicloSchema, build_schema
 from api.settings import Settings
 from api.timing import ServerTimingMiddleware
@@ -33,20 +37,36 @@ log = logging.getLogger("ciclo")
 
 
 class CicloGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: CicloSchema, app: Starlette) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if ide else None)
         self._app = app
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = self._app.state.services
-        request_id = getattr(request.state, "request_id", "-")
-        return Context(services=services, loaders=Loaders.build(services), request_id=request_id)
+        state = request.state
+        request_id = getattr(state, "request_id", "-")
+        # api.auth put the key's role here; without one no permission class lets anything through.
+        role = getattr(state, "role", None)
+        return Context(
+            services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
+            trace=getattr(state, "trace", None),
+        )
+
+
+class NoApiKeys(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "authentication is on but no API key exists: create one with "
+            "`ciclo keys create --role ADMIN --name ops`, or start with --insecure-no-auth (CICLO_AUTH=off) "
+            "to serve without authentication"
+        )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. The database is opened, migrated and (with demo on) seeded at startup."""
     settings = settings or Settings.from_env()
-    schema = build_schema()
+    logs.configure(settings.log_level)
+    schema = build_schema(introspection=not settings.production)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,6 +75,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await migrate.upgrade(engine)
         # The pid seeds this worker's offer random streams: two workers never share one.
         services = Services.build(engine, worker=os.getpid())
+        if settings.auth and not await services.keys.count_active():
+            await engine.dispose()
+            raise NoApiKeys()
+        if not settings.auth:
+            log.warning("authentication is OFF: every caller acts as ADMIN (CICLO_AUTH=off)")
         if settings.demo:
             from services.demo import load_demo_if_empty
 
@@ -65,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services.offers.start()
         lifecycle = LifecycleRuntime(services, settings.database_url)
         await lifecycle.start()
+        sampler = metrics.Sampler(services)
+        sampler.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
@@ -72,24 +99,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await sampler.stop()
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()
 
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
     app = Starlette(lifespan=lifespan)
-    graphql = CicloGraphQL(schema, app)
+    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production), enabled=settings.auth)
     app.router.routes.extend(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             *dashboard.routes(),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.metrics_endpoint),
         ]
     )
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.schema = schema

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api import campaign_cli, evaluation_cli, offer_cli, report_cli
+from api import campaign_cli, evaluation_cli, keys_cli, offer_cli, report_cli, serve_security
 from api.settings import Settings
 from db.session import DEFAULT_URL
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
     serve.add_argument("--config", type=Path, help="levers and decision points to configure at start (TOML)")
     serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
+    serve.add_argument("--insecure-no-auth", action="store_true", help="serve without API keys: every caller is ADMIN (CICLO_AUTH=off)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(metavar="ACTION")
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     report_cli.add_commands(commands, _database_option)
     evaluation_cli.add_commands(commands, _database_option)
     campaign_cli.add_commands(commands, _database_option)
+    keys_cli.add_commands(commands, _database_option)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
@@ -99,10 +101,15 @@ def _serve(args: argparse.Namespace) -> int:
     for config in [DEMO] * args.demo + [args.config] * (args.config is not None):
         if asyncio.run(offer_cli.configure_from_file(args.database_url, config)):
             return 2
+    if not serve_security.prepare(args):
+        return 2
     os.environ["CICLO_DATABASE_URL"] = args.database_url
     os.environ["CICLO_MIGRATE"] = "0"
     os.environ["CICLO_DEMO"] = "0"
     print(f"Ciclo GraphQL (with GraphiQL) at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    from api.metrics_dir import prepare_multiprocess
+
+    prepare_multiprocess(args.workers)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -110,6 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        # api.request_log writes one JSON line per request instead.
+        access_log=False,
     )
     return 0
 

@@ -1,12 +1,14 @@
-"""What every resolver gets: the services, this request's loaders and its id."""
+"""What every resolver gets: the services, this request's loaders, its id and the caller's role."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 
 from api.loaders import Loaders
+from api.permissions import Role
 from services.container import Services
 
 
@@ -15,6 +17,11 @@ class Context:
     services: Services
     loaders: Loaders
     request_id: str
+    # In-process callers (tests, benches, the CLI) are trusted and act as ADMIN; the HTTP layer
+    # always sets the role from the caller's API key (api.auth).
+    role: Role | None = Role.ADMIN
+    # What the request log and metrics learn about the operation (api.observability), if anyone listens.
+    trace: Any = None
 
 
 Info = strawberry.Info[Context, None]

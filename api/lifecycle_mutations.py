@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from api.context import Info
+from api.permissions import ADMIN_ONLY, FOR_CAMPAIGNS
 from api.types.lifecycle import Alert, AlertStatus, LifecycleConfig, Reason, ReasonCode, ReasonKind, RecomputeSummary
 from api.types.results import CustomerNotFound, InvalidInput
 from services import errors
@@ -81,7 +82,7 @@ def _alert_id(value: strawberry.ID) -> int:
 
 @strawberry.type
 class LifecycleMutation:
-    @strawberry.mutation(description="Change lifecycle thresholds (admin). Run recomputeLifecycle to apply them to everyone now.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Change lifecycle thresholds (admin). Run recomputeLifecycle to apply them to everyone now.")
     async def configure_lifecycle(self, info: Info, input: LifecycleConfigInput) -> ConfigureLifecycleResult:
         try:
             config = await info.context.services.lifecycle.configure(input.changes())
@@ -89,19 +90,19 @@ class LifecycleMutation:
             return InvalidInput.from_error(exc)
         return LifecycleConfig.from_domain(config)
 
-    @strawberry.mutation(description="Recompute stages, alerts, scores and rule segments from the timeline (admin).")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Recompute stages, alerts, scores and rule segments from the timeline (admin).")
     async def recompute_lifecycle(self, info: Info) -> RecomputeSummary:
         return RecomputeSummary.from_domain(await info.context.services.lifecycle.recompute())
 
-    @strawberry.mutation(description="Someone is acting on this alert; it stays active.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Someone is acting on this alert; it stays active.")
     async def action_alert(self, info: Info, id: strawberry.ID, note: str | None = None) -> AlertResult:
         return await _move(info, id, note, resolve=False)
 
-    @strawberry.mutation(description="Close an alert by hand.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Close an alert by hand.")
     async def resolve_alert(self, info: Info, id: strawberry.ID, note: str | None = None) -> AlertResult:
         return await _move(info, id, note, resolve=True)
 
-    @strawberry.mutation(description="Record why a customer left (CHURN) or a prospect dropped out (LOST_PROSPECT).")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Record why a customer left (CHURN) or a prospect dropped out (LOST_PROSPECT).")
     async def record_reason(self, info: Info, input: ReasonInput) -> RecordReasonResult:
         try:
             reason = await info.context.services.reasons.record(
@@ -113,7 +114,7 @@ class LifecycleMutation:
             return InvalidInput.from_error(exc)
         return Reason.from_domain(reason)
 
-    @strawberry.mutation(description="Add a code to the reason taxonomy (or relabel one).")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Add a code to the reason taxonomy (or relabel one).")
     async def add_reason_code(self, info: Info, input: ReasonCodeInput) -> ReasonCodeResult:
         try:
             code = await info.context.services.reasons.add_code(input.kind.value, input.code, input.label)

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
+from api.permissions import ADMIN_ONLY, FOR_CAMPAIGNS
 from api.inputs import CustomerInput, EventInput, SegmentInput, SegmentMembersInput, SetStageInput
 from api.types.customer import Customer
 from api.types.results import (
@@ -45,7 +46,7 @@ DeleteCustomerResult = Annotated[CustomerErased | CustomerNotFound, strawberry.u
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create or update up to 10,000 customers by externalId.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Create or update up to 10,000 customers by externalId.")
     async def upsert_customers(self, info: Info, input: list[CustomerInput]) -> UpsertCustomersPayload:
         try:
             # Items arrive as CustomerDraft (see api.inputs: from_input).
@@ -54,7 +55,7 @@ class Mutation:
             result = bulk_refusal(exc)
         return UpsertCustomersPayload.from_domain(result)
 
-    @strawberry.mutation(description="Append up to 10,000 events to customers' timelines.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Append up to 10,000 events to customers' timelines.")
     async def record_events(self, info: Info, input: list[EventInput]) -> RecordEventsPayload:
         try:
             # Items arrive as EventDraft (see api.inputs: from_input).
@@ -63,7 +64,7 @@ class Mutation:
             result = bulk_refusal(exc)
         return RecordEventsPayload.from_domain(result)
 
-    @strawberry.mutation(description="Move a customer to a stage by hand; recorded in the stage history.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Move a customer to a stage by hand; recorded in the stage history.")
     async def set_stage(self, info: Info, input: SetStageInput) -> SetStageResult:
         try:
             customer, change = await info.context.services.stages.set_stage(
@@ -75,7 +76,7 @@ class Mutation:
             return InvalidInput.from_error(exc)
         return StageSet(customer=Customer.from_domain(customer), change=StageChange.from_domain(change))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY])
     async def upsert_segment(self, info: Info, input: SegmentInput) -> UpsertSegmentResult:
         try:
             if input.rule is strawberry.UNSET:
@@ -88,15 +89,15 @@ class Mutation:
             return InvalidInput.from_error(exc)
         return Segment.from_domain(segment)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY])
     async def add_to_segment(self, info: Info, input: SegmentMembersInput) -> MembershipResult:
         return await _change_members(info, input, add=True)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY])
     async def remove_from_segment(self, info: Info, input: SegmentMembersInput) -> MembershipResult:
         return await _change_members(info, input, add=False)
 
-    @strawberry.mutation(description="Erase a customer's personal data (name, email, phone, region, attributes, event payloads).")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Erase a customer's personal data (name, email, phone, region, attributes, event payloads).")
     async def delete_customer(self, info: Info, external_id: str) -> DeleteCustomerResult:
         try:
             erased = await info.context.services.customers.erase(external_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from api import metrics
 from api.context import Info
+from api.permissions import ADMIN_ONLY, FOR_CAMPAIGNS
 from api.types.offers import (
     ActivateDecisionResult,
     ConfigureDecisionPointResult,
@@ -37,14 +39,14 @@ def _decision_id(value: strawberry.ID) -> int:
 
 @strawberry.type
 class OfferMutation:
-    @strawberry.mutation(description="Create or replace a lever (offer or action) by key.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Create or replace a lever (offer or action) by key.")
     async def upsert_lever(self, info: Info, input: LeverInput) -> UpsertLeverResult:
         try:
             return Lever.from_domain(await info.context.services.offers.catalog.upsert_lever(input.to_draft()))
         except ServiceError as exc:
             return map_error(exc)
 
-    @strawberry.mutation(description="Create or reconfigure a decision point; the feature encoder is fitted now.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Create or reconfigure a decision point; the feature encoder is fitted now.")
     async def configure_decision_point(self, info: Info, input: DecisionPointInput) -> ConfigureDecisionPointResult:
         try:
             point = await info.context.services.offers.catalog.configure(input.to_draft())
@@ -52,25 +54,29 @@ class OfferMutation:
             return map_error(exc)
         return DecisionPoint.from_domain(point)
 
-    @strawberry.mutation(description="Choose the next best offer for one customer and log it.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Choose the next best offer for one customer and log it.")
     async def decide(self, info: Info, input: DecideInput) -> DecideResult:
         try:
-            return Decision.from_domain(await info.context.services.offers.decisions.decide(input.to_request()))
+            decision = await info.context.services.offers.decisions.decide(input.to_request())
         except ServiceError as exc:
             return map_error(exc)
+        metrics.decided(decision)
+        return Decision.from_domain(decision)
 
-    @strawberry.mutation(description="Decide for up to 10,000 customers at once.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Decide for up to 10,000 customers at once.")
     async def decide_batch(self, info: Info, input: DecideBatchInput) -> DecideBatchResult:
         try:
             result = await info.context.services.offers.decisions.decide_batch(input.to_request())
         except ServiceError as exc:
             return map_error(exc)
+        for decision in result.decisions:
+            metrics.decided(decision)
         return DecisionBatch(
             decisions=DecisionConnection.of(result.decisions),
             errors=[ItemError.from_domain(e) for e in result.errors],
         )
 
-    @strawberry.mutation(description="Start the reward window of a decision made with activate: false.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Start the reward window of a decision made with activate: false.")
     async def activate_decision(self, info: Info, id: strawberry.ID) -> ActivateDecisionResult:
         try:
             return Decision.from_domain(await info.context.services.offers.decisions.activate(_decision_id(id)))
@@ -79,20 +85,24 @@ class OfferMutation:
         except ServiceError as exc:
             return map_error(exc)
 
-    @strawberry.mutation(description="Report what a customer did with an offer; stored exactly once per decision.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Report what a customer did with an offer; stored exactly once per decision.")
     async def record_outcome(self, info: Info, input: OutcomeInput) -> RecordOutcomeResult:
         try:
-            return Outcome.from_domain(await info.context.services.offers.outcomes.record(input.to_report()))
+            outcome = await info.context.services.offers.outcomes.record(input.to_report())
         except ServiceError as exc:
             return map_error(exc)
+        metrics.outcome_recorded(outcome)
+        return Outcome.from_domain(outcome)
 
-    @strawberry.mutation(description="recordOutcome for up to 10,000 decisions in one transaction.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="recordOutcome for up to 10,000 decisions in one transaction.")
     async def record_outcomes(self, info: Info, input: list[OutcomeInput]) -> RecordOutcomesResult:
         try:
             reports: list[OutcomeReport] = [item.to_report() for item in input]
             result = await info.context.services.offers.outcomes.record_many(reports)
         except ServiceError as exc:
             return map_error(exc)
+        for outcome in result.outcomes:
+            metrics.outcome_recorded(outcome)
         return RecordOutcomesPayload(
             outcomes=[Outcome.from_domain(o) for o in result.outcomes],
             errors=[ItemError.from_domain(e) for e in result.errors],

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
+from api.permissions import FOR_ANALYSTS, OFFER_CATALOGUE
 from api.types.offers import Decision, DecisionPoint, Lever, LeverStats
 from services.errors import InvalidInput
 from services.offers.errors import UnknownDecision, UnknownDecisionPoint
@@ -14,22 +15,22 @@ from services.offers.errors import UnknownDecision, UnknownDecisionPoint
 
 @strawberry.type
 class OfferQuery:
-    @strawberry.field(description="Every lever, active or not.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="Every lever, active or not.")
     async def levers(self, info: Info) -> list[Lever]:
         return [Lever.from_domain(lever) for lever in await info.context.services.offers.catalog.levers()]
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE])
     async def decision_points(self, info: Info) -> list[DecisionPoint]:
         return [DecisionPoint.from_domain(p) for p in await info.context.services.offers.catalog.decision_points()]
 
-    @strawberry.field(description="A logged decision by id; null when there is none.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="A logged decision by id; null when there is none.")
     async def decision(self, info: Info, id: strawberry.ID) -> Decision | None:
         try:
             return Decision.from_domain(await info.context.services.offers.decisions.get(int(id)))
         except (ValueError, UnknownDecision):
             return None
 
-    @strawberry.field(description="Per lever of a decision point: decisions, activated, outcomes, accepted, accept rate, revenue. An unknown decision point is an error naming it.")
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="Per lever of a decision point: decisions, activated, outcomes, accepted, accept rate, revenue. An unknown decision point is an error naming it.")
     async def lever_stats(self, info: Info, decision_point: str, since: datetime | None = None) -> list[LeverStats]:
         try:
             stats = await info.context.services.offers.outcomes.lever_stats(decision_point, since)

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
+from api.permissions import pii_probe, CUSTOMER_VIEWS, EVERY_ROLE
 from api.inputs import CustomerFilterInput
 from api.prefetch import load_customer_page
 from api.types.customer import Customer, CustomerConnection
@@ -33,13 +34,13 @@ def _customer_id(value: strawberry.ID) -> int | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The customer view by internal id; null when there is none.")
+    @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="The customer view by internal id; null when there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         customer_id = _customer_id(id)
         found = await info.context.loaders.customer.load(customer_id) if customer_id else None
         return Customer.from_domain(found) if found else None
 
-    @strawberry.field(description="The customer view by the caller's own id; null when there is none.")
+    @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="The customer view by the caller's own id; null when there is none.")
     async def customer_by_external_id(self, info: Info, external_id: str) -> Customer | None:
         try:
             found = await info.context.services.customers.get_by_external_id(external_id)
@@ -47,7 +48,7 @@ class Query:
             return None
         return Customer.from_domain(found)
 
-    @strawberry.field(description="Customers, keyset-paginated (max 500 per page).")
+    @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="Customers, keyset-paginated (max 500 per page).")
     async def customers(
         self,
         info: Info,
@@ -56,6 +57,8 @@ class Query:
         filter: CustomerFilterInput | None = None,
         order_by: Annotated[CustomerOrder, strawberry.argument(description="Default CREATED_AT_DESC.")] = CustomerOrder.CREATED_AT_DESC,
     ) -> CustomerConnection:
+        if filter is not None and pii_probe(info, search=filter.search):
+            raise errors.InvalidInput("filter.search", "matches name and email, which are masked for ANALYST keys")
         where = filter.to_filter() if filter else CustomerFilter()
         order, descending = _ORDERS[order_by]
         service = info.context.services.customers
@@ -67,10 +70,10 @@ class Query:
         edges, page_info = edges_of(page, Customer.from_domain)
         return CustomerConnection(edges=edges, page_info=page_info, _count=lambda: service.count(where))
 
-    @strawberry.field(description="How many customers are in each lifecycle stage.")
+    @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="How many customers are in each lifecycle stage.")
     async def stages(self, info: Info) -> list[StageCount]:
         return [StageCount.from_domain(c) for c in await info.context.services.stages.counts()]
 
-    @strawberry.field(description="Every segment with its member count.")
+    @strawberry.field(permission_classes=[EVERY_ROLE], description="Every segment with its member count.")
     async def segments(self, info: Info) -> list[Segment]:
         return [Segment.from_domain(s) for s in await info.context.services.segments.all()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -25,6 +25,7 @@ from api.offer_queries import OfferQuery
 from api.policy_arms import PolicyArmMutation, PolicyArmQuery
 from api.queries import Query
 from api.report_queries import ReportQuery
+from api.request_log import OperationTrace
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
 
@@ -43,14 +44,23 @@ class CicloSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, validation_cache_size: int = 1024, limits: QueryLimits | None = DEFAULT_LIMITS) -> CicloSchema:
-    """The schema with its parse and validation caches, and the query limits (None: no limits)."""
+def build_schema(
+    *, validation_cache_size: int = 1024, limits: QueryLimits | None = DEFAULT_LIMITS, introspection: bool = True
+) -> CicloSchema:
+    """The schema with its parse and validation caches, and the query limits (None: no limits).
+
+    Without introspection (production), graphql-core's rule refusing ``__schema``/``__type`` joins
+    the cached rules: fixed when the schema is built, so the validation cache still holds.
+    """
     results = ValidationResults(validation_cache_size)
     rules = limits.rules() if limits else ()
+    if not introspection:
+        rules = (*rules, NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=validation_cache_size),
         lambda: CachedValidation(results, rules),
         MaskUnexpectedErrors,
+        OperationTrace,
     ]
     if limits:
         extensions.insert(0, lambda: MaxTokensLimiter(max_token_count=limits.max_tokens))

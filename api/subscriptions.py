@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from api.context import Info
+from api.permissions import FOR_CAMPAIGNS
 from api.lifecycle_queries import AlertFilter
 from api.types.lifecycle import Alert
 from services.lifecycle.values import Alert as AlertValue
@@ -14,7 +15,7 @@ from services.lifecycle.values import Alert as AlertValue
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Every alert raised from now on that matches the filter (type, status; stage and tier are read when the alert is raised).")
+    @strawberry.subscription(permission_classes=[FOR_CAMPAIGNS], description="Every alert raised from now on that matches the filter (type, status; stage and tier are read when the alert is raised).")
     async def alert_raised(self, info: Info, filter: AlertFilter | None = None) -> AsyncGenerator[Alert, None]:
         where = filter.to_filter() if filter else None
         services = info.context.services

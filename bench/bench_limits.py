@@ -50,7 +50,7 @@ async def main(rounds: int, calls: int) -> None:
     await migrate.upgrade(engine)
     services = Services.build(engine)
     await services.customers.upsert_many([CustomerDraft(external_id=f"b-{i}", name="Bench") for i in range(10)])
-    with_limits = build_schema()
+    with_limits = build_schema(introspection=False)  # production: the introspection rule is cached with the limits
     without = build_schema(limits=None)
     for schema in (with_limits, without):
         await per_call(schema, services, 50)  # warm caches

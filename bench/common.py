@@ -58,7 +58,8 @@ def live_server(database_url: str, *extra: str, env: dict[str, str] | None = Non
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database-url", database_url,
          "--log-level", "warning", *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        # Benchmarks run in the explicit no-auth mode unless the caller's env says otherwise.
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CICLO_AUTH": "off", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

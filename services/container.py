@@ -12,6 +12,7 @@ from db.session import make_sessionmaker
 from services.customers import Customers
 from services.evaluation import Evaluation
 from services.events import Events
+from services.keys import DEFAULT_CACHE_SECONDS, ApiKeys
 from services.lifecycle import config as lifecycle_config
 from services.lifecycle.alerts import Alerts
 from services.lifecycle.analytics import Analytics
@@ -41,6 +42,7 @@ class Services:
     lever_reports: LeverReports
     alert_reports: AlertReports
     evaluation: Evaluation
+    keys: ApiKeys
 
     @classmethod
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
@@ -68,4 +70,5 @@ class Services:
             lever_reports=LeverReports(sessions),
             alert_reports=AlertReports(sessions),
             evaluation=Evaluation.build(sessions, offers.registry),
+            keys=ApiKeys(sessions, cache_seconds=float(os.environ.get("CICLO_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))),
         )

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from api.context import Context
 from api.loaders import Loaders
+from api.permissions import Role
 from api.schema import CicloSchema, build_schema
 from db import migrate
 from db.session import make_engine
@@ -145,10 +146,14 @@ GQL = Callable[..., Awaitable[dict[str, Any]]]
 
 @pytest.fixture
 def gql(schema: CicloSchema, services: Services) -> GQL:
-    """Run an operation against the real schema and services; fail the test on GraphQL errors."""
+    """Run an operation against the real schema and services; fail the test on GraphQL errors.
 
-    async def run(query: str, variables: dict[str, Any] | None = None, *, expect_errors: bool = False) -> Any:
-        context = Context(services=services, loaders=Loaders.build(services), request_id="test")
+    The caller acts as ADMIN unless ``role=`` says otherwise."""
+
+    async def run(
+        query: str, variables: dict[str, Any] | None = None, *, expect_errors: bool = False, role: Role = Role.ADMIN
+    ) -> Any:
+        context = Context(services=services, loaders=Loaders.build(services), request_id="test", role=role)
         result = await schema.execute(query, variable_values=variables, context_value=context)
         if expect_errors:
             assert result.errors, f"expected errors, got data {result.data}"
@@ -194,8 +199,20 @@ class LiveServer:
         return self.log.read_text(errors="replace")
 
 
-def start_server(database_url: str, *extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
-    """Run `ciclo serve` as a real process and wait until it answers /healthz."""
+def _security_env(auth: bool) -> dict[str, str]:
+    if auth:
+        return {"CICLO_AUTH": "on", "CICLO_ENV": "production"}
+    return {"CICLO_AUTH": "off", "CICLO_ENV": "development"}
+
+
+def start_server(
+    database_url: str, *extra: str, env: dict[str, str] | None = None, timeout: float = 180, auth: bool = False
+) -> LiveServer:
+    """Run `ciclo serve` as a real process and wait until it answers /healthz.
+
+    Without ``auth=True`` the server runs in the explicit no-auth development mode (CICLO_AUTH=off,
+    CICLO_ENV=development): every caller is ADMIN. With it, the server runs as in production and
+    needs API keys (create them in the database first)."""
     import subprocess
     import sys
     import time
@@ -210,7 +227,7 @@ def start_server(database_url: str, *extra: str, env: dict[str, str] | None = No
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--database-url", database_url, *extra],
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **_security_env(auth), **(env or {})},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

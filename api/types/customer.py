@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.permissions import masked
 from api.loaders import MAX_LOADED_TIMELINE, now_or_later
 from api.types.enums import AcquisitionChannel, Stage
 from api.types.event import Event, EventConnection
@@ -36,9 +37,20 @@ class Customer:
 
     id: strawberry.ID
     external_id: str
-    name: str | None
-    email: str | None
-    phone: str | None
+
+    # Personal data: ANALYST keys see it masked (api.permissions.masked).
+    @strawberry.field
+    def name(self, info: Info) -> str | None:
+        return masked(info, self._customer.name)
+
+    @strawberry.field
+    def email(self, info: Info) -> str | None:
+        return masked(info, self._customer.email)
+
+    @strawberry.field
+    def phone(self, info: Info) -> str | None:
+        return masked(info, self._customer.phone)
+
     region: str | None
     attributes: JSON
     acquisition_channel: AcquisitionChannel
@@ -60,9 +72,6 @@ class Customer:
             _customer=customer,
             id=str(customer.id),  # strawberry.ID is a NewType of str
             external_id=customer.external_id,
-            name=customer.name,
-            email=customer.email,
-            phone=customer.phone,
             region=customer.region,
             attributes=customer.attributes,
             acquisition_channel=_CHANNELS[customer.acquisition_channel],

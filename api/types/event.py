@@ -7,6 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from api.context import Info
+from api.permissions import masked
 from api.types.enums import ContactDirection, EventType
 from api.types.pagination import Edge, PageInfo
 from services import domain
@@ -30,7 +32,11 @@ class Event:
     channel: str | None
     direction: ContactDirection | None
     reason: str | None
-    payload: JSON
+    _payload: strawberry.Private[JSON]
+
+    @strawberry.field(description="Free-form data sent with the event; masked for ANALYST keys, as it may hold personal data.")
+    def payload(self, info: Info) -> JSON:
+        return masked(info, self._payload)
 
     @classmethod
     def from_domain(cls, event: domain.Event) -> Event:
@@ -46,7 +52,7 @@ class Event:
             channel=event.channel,
             direction=_DIRECTIONS[event.direction] if event.direction else None,
             reason=event.reason,
-            payload=event.payload,
+            _payload=event.payload,
         )
 
 

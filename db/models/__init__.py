@@ -3,6 +3,7 @@
 from db.models.alert import Alert
 from db.models.budget import Budget, BudgetUsage, ContactPolicy
 from db.models.campaign import Campaign
+from db.models.api_key import ApiKey
 from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
@@ -18,6 +19,7 @@ __all__ = [
     "BudgetUsage",
     "ContactPolicy",
     "Campaign",
+    "ApiKey",
     "Customer",
     "CustomerMetrics",
     "CustomerReason",

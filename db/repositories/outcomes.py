@@ -160,3 +160,23 @@ async def save_snapshot(session: AsyncSession, row: dict[str, Any]) -> None:
     same = (ModelSnapshot.decision_point_id == row["decision_point_id"], ModelSnapshot.policy_arm == arm)
     keep = select(ModelSnapshot.id).where(*same).order_by(ModelSnapshot.id.desc()).limit(KEEP_SNAPSHOTS)
     await session.execute(delete(ModelSnapshot).where(*same, ModelSnapshot.id.not_in(keep)))
+
+
+async def count_after(
+    session: AsyncSession, point_id: int, config_version: int, after_id: int, *, arm: str = "main"
+) -> int:
+    """How many learnable outcomes ``tail`` would still return after ``after_id``: a learner's lag."""
+    query = (
+        select(func.count())
+        .select_from(Outcome)
+        .join(Decision, Decision.id == Outcome.decision_id)
+        .where(
+            Outcome.decision_point_id == point_id,
+            Outcome.id > after_id,
+            Outcome.late == false(),
+            Outcome.learnable == true(),
+            Decision.config_version == config_version,
+            Decision.policy_arm == arm,
+        )
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -11,6 +11,8 @@ from typing import Any
 from services.errors import InvalidInput
 
 CONFIG_ENV = "CICLO_LIFECYCLE_CONFIG"
+# A century: longer thresholds overflow date arithmetic and would break every lifecycle pass.
+MAX_DAYS = 36_500
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,10 @@ class LifecycleConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise InvalidInput(_camel(name), f"must be a number > 0, got {value!r}")
-        if not isinstance(self.retention_min_purchases, int) or self.retention_min_purchases < 1:
-            raise InvalidInput("retentionMinPurchases", f"must be an integer >= 1, got {self.retention_min_purchases!r}")
+            if value > MAX_DAYS:
+                raise InvalidInput(_camel(name), f"must be at most {MAX_DAYS:,}, got {value!r}")
+        if not isinstance(self.retention_min_purchases, int) or not 1 <= self.retention_min_purchases <= 1_000_000:
+            raise InvalidInput("retentionMinPurchases", f"must be an integer 1-1,000,000, got {self.retention_min_purchases!r}")
         if not isinstance(self.negative_survey_max_score, int) or not 0 <= self.negative_survey_max_score <= 10:
             raise InvalidInput("negativeSurveyMaxScore", f"must be an integer 0-10, got {self.negative_survey_max_score!r}")
         shares = ("tier_platinum_share", "tier_gold_share", "tier_silver_share")

@@ -156,6 +156,18 @@ class ModelRegistry:
                 return served
         return None
 
+    def served_arms(self) -> list[tuple[str, Served]]:
+        """Every loaded model with the name of its policy arm."""
+        return [(arm, served) for (_, arm), served in self._served.items()]
+
+    def served(self) -> list[Served]:
+        """Every model this process serves now (services.offers.health reads them)."""
+        return list(self._served.values())
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessions
+
     def nudge(self) -> None:
         """Learn soon: a local commit wrote outcomes."""
         if self._wake is not None:

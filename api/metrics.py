@@ -1,0 +1,130 @@
+"""Prometheus metrics, across every worker of `ciclo serve`.
+
+With several workers, `ciclo serve` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory
+before they start: each worker writes its samples there and ``/metrics``, whichever worker answers,
+adds them up (prometheus-client's multiprocess mode). Without that variable (one worker) the
+process's own registry is served. Gauges are sampled per worker every ``SAMPLE_SECONDS``; the
+files of dead workers' live gauges are dropped when a sample sees their pid gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as PROCESS_REGISTRY
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.metrics_dir import MULTIPROC_ENV
+from services.container import Services
+from services.offers.health import model_states
+from services.offers.values import Decision, Outcome
+
+log = logging.getLogger("ciclo.metrics")
+SAMPLE_SECONDS = 2.0
+
+REQUEST_SECONDS = Histogram(
+    "ciclo_request_seconds", "GraphQL request latency at the server, by operation (type:first root field).",
+    ["operation"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DECISIONS = Counter("ciclo_decisions", "Decisions served, by decision point and lever.", ["decision_point", "lever"])
+OUTCOMES = Counter("ciclo_outcomes", "Outcomes recorded through the API, by accepted and late.", ["accepted", "late"])
+LEARNER_LAG = Gauge(
+    "ciclo_learner_lag_outcomes", "Outcomes in the log a worker's model has not applied yet.",
+    ["decision_point"], multiprocess_mode="liveall",
+)
+MODEL_VERSION = Gauge(
+    "ciclo_model_config_version", "Config version of the model a worker serves, per decision point.",
+    ["decision_point"], multiprocess_mode="liveall",
+)
+MODEL_APPLIED = Gauge(
+    "ciclo_model_outcomes_applied", "Outcomes applied to the model a worker serves, per decision point.",
+    ["decision_point"], multiprocess_mode="liveall",
+)
+POOL_CHECKED_OUT = Gauge(
+    "ciclo_db_pool_checked_out", "Database connections in use (summed over workers).", multiprocess_mode="livesum"
+)
+POOL_SIZE = Gauge("ciclo_db_pool_size", "Database pool size (summed over workers).", multiprocess_mode="livesum")
+
+
+def decided(decision: Decision) -> None:
+    DECISIONS.labels(decision.decision_point, decision.lever).inc()
+
+
+def outcome_recorded(outcome: Outcome) -> None:
+    OUTCOMES.labels(str(outcome.accepted).lower(), str(outcome.late).lower()).inc()
+
+
+def _drop_dead_workers() -> None:
+    folder = os.environ.get(MULTIPROC_ENV)
+    if not folder:
+        return
+    pids = {int(m.group(1)) for name in os.listdir(folder) if (m := re.search(r"_(\d+)\.db$", name))}
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)
+        except PermissionError:
+            pass
+
+
+async def sample(services: Services) -> None:
+    """Set this worker's gauges: pool usage, and per decision point model version and lag."""
+    pool = services.engine.pool
+    checked_out = getattr(pool, "checkedout", None)
+    if checked_out is not None:
+        POOL_CHECKED_OUT.set(checked_out())
+        POOL_SIZE.set(getattr(pool, "size", lambda: 1)())
+    for state in await model_states(services.offers.registry):
+        LEARNER_LAG.labels(state.decision_point).set(state.lag)
+        MODEL_VERSION.labels(state.decision_point).set(state.config_version)
+        MODEL_APPLIED.labels(state.decision_point).set(state.outcomes_applied)
+    _drop_dead_workers()
+
+
+class Sampler:
+    """Samples the gauges every SAMPLE_SECONDS in the background of one worker."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="metrics-sampler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await sample(self._services)
+            except Exception:  # noqa: BLE001 - a failed sample is retried; metrics never stop the server
+                log.warning("metrics sample failed", exc_info=True)
+            await asyncio.sleep(SAMPLE_SECONDS)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = PROCESS_REGISTRY
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
