@@ -119,6 +119,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         # api.request_log writes one JSON line per request instead.
         access_log=False,
+        # A worker answers the supervisor's ping only once its startup is done; on a loaded host
+        # that takes longer than uvicorn's 5 s default, which killed and respawned workers in a loop.
+        timeout_worker_healthcheck=int(os.environ.get("CICLO_WORKER_HEALTHCHECK_SECONDS", "60")),
     )
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from api.permissions import FOR_ANALYSTS
 from api.context import Info
 from api.types.evaluation import ImportDecisionLogPayload, LoggedDecisionInput
 from api.types.results import bulk_refusal
@@ -12,7 +13,7 @@ from services import errors
 
 @strawberry.type
 class EvaluationMutation:
-    @strawberry.mutation(description="Import up to 10,000 logged decisions with their outcomes, flagged imported. With warmStart: true the decision points' models learn them; otherwise only reports and evaluations use them.")
+    @strawberry.mutation(permission_classes=[FOR_ANALYSTS], description="Import up to 10,000 logged decisions with their outcomes, flagged imported. With warmStart: true the decision points' models learn them; otherwise only reports and evaluations use them.")
     async def import_decision_log(
         self, info: Info, input: list[LoggedDecisionInput], warm_start: bool = False
     ) -> ImportDecisionLogPayload:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.permissions import FOR_ANALYSTS
 from api.context import Info
 from api.types.evaluation import (
     Estimator,
@@ -24,7 +25,7 @@ ALL_ESTIMATORS = [Estimator.IPS, Estimator.SNIPS, Estimator.DR]
 
 @strawberry.type
 class EvaluationQuery:
-    @strawberry.field(description="Off-policy evaluation of a candidate policy on the decision point's logged decisions (created in [from, to)), with IPS, SNIPS and DR estimates, 95% bootstrap intervals (seeded) and effective sample sizes.")
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="Off-policy evaluation of a candidate policy on the decision point's logged decisions (created in [from, to)), with IPS, SNIPS and DR estimates, 95% bootstrap intervals (seeded) and effective sample sizes.")
     async def policy_evaluation(
         self,
         info: Info,
@@ -44,7 +45,7 @@ class EvaluationQuery:
             return map_error(exc)
         return PolicyEvaluation.from_domain(result)
 
-    @strawberry.field(description="Train each policy kind on the oldest `split` of the log (decisions created in [from, to)) and replay it on the uniformly explored decisions after that point (the replay method).")
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="Train each policy kind on the oldest `split` of the log (decisions created in [from, to)) and replay it on the uniformly explored decisions after that point (the replay method).")
     async def compare_policies(
         self,
         info: Info,

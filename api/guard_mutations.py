@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from api.permissions import ADMIN_ONLY, FOR_CAMPAIGNS
 from api.context import Info
 from api.types.campaigns import Campaign, CampaignInput, CreateCampaignResult
 from api.types.offers import map_error
@@ -15,21 +16,21 @@ from services.errors import InvalidInput, ServiceError
 
 @strawberry.type
 class GuardMutation:
-    @strawberry.mutation(description="Create or replace a spend cap (budget) by key.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Create or replace a spend cap (budget) by key.")
     async def configure_budget(self, info: Info, input: BudgetInput) -> ConfigureBudgetResult:
         try:
             return Budget.from_domain(await info.context.services.offers.budgets.configure(input.to_draft()))
         except InvalidInput as exc:
             return InvalidInputType.from_error(exc)
 
-    @strawberry.mutation(description="Replace the global contact policy, or a decision point's when decisionPoint is given.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Replace the global contact policy, or a decision point's when decisionPoint is given.")
     async def configure_contact_policy(self, info: Info, input: ContactPolicyInput) -> ConfigureContactPolicyResult:
         try:
             return ContactPolicy.from_domain(await info.context.services.offers.contacts.configure(input.to_domain()))
         except InvalidInput as exc:
             return InvalidInputType.from_error(exc)
 
-    @strawberry.mutation(description="Rank a segment by expected value and decide for its best customers under a new campaign.")
+    @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Rank a segment by expected value and decide for its best customers under a new campaign.")
     async def create_campaign(self, info: Info, input: CampaignInput) -> CreateCampaignResult:
         try:
             return Campaign.from_domain(await info.context.services.offers.campaigns.create(input.to_draft()))

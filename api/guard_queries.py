@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from api.permissions import EVERY_ROLE, OFFER_CATALOGUE
 from api.context import Info
 from api.types.budgets import Budget
 from api.types.campaigns import Campaign
@@ -17,22 +18,22 @@ MAX_CONTACTS = 500
 
 @strawberry.type
 class GuardQuery:
-    @strawberry.field(description="Every budget with what its current period has used and has left.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="Every budget with what its current period has used and has left.")
     async def budgets(self, info: Info) -> list[Budget]:
         return [Budget.from_domain(s) for s in await info.context.services.offers.budgets.states()]
 
-    @strawberry.field(description="The global contact policy and every decision point's.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="The global contact policy and every decision point's.")
     async def contact_policies(self, info: Info) -> list[ContactPolicy]:
         return [ContactPolicy.from_domain(p) for p in await info.context.services.offers.contacts.all()]
 
-    @strawberry.field(description="A customer's contacts (activated decisions), newest first. Name the customer by customerId or externalId.")
+    @strawberry.field(permission_classes=[EVERY_ROLE], description="A customer's contacts (activated decisions), newest first. Name the customer by customerId or externalId.")
     async def contact_history(
         self, info: Info, customer_id: strawberry.ID | None = None, external_id: str | None = None,
         since: datetime | None = None, first: int = 20,
     ) -> list[Contact]:
         return await contacts_of(info, customer_id, external_id, since, first)
 
-    @strawberry.field(description="A campaign by id; null when there is none.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="A campaign by id; null when there is none.")
     async def campaign(self, info: Info, id: strawberry.ID) -> Campaign | None:
         try:
             found = await info.context.services.offers.campaigns.get(int(id))
@@ -40,7 +41,7 @@ class GuardQuery:
             return None
         return Campaign.from_domain(found) if found is not None else None
 
-    @strawberry.field(description="The newest campaigns first.")
+    @strawberry.field(permission_classes=[OFFER_CATALOGUE], description="The newest campaigns first.")
     async def campaigns(self, info: Info, first: int = 50) -> list[Campaign]:
         if not 1 <= first <= 500:
             raise InvalidInput("first", f"must be between 1 and 500, got {first}")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.permissions import ADMIN_ONLY, FOR_ANALYSTS
 from api.context import Info
 from api.types.offer_guardrails import PolicyArmReport
 from api.types.offers import DecisionPoint, UnknownDecisionPoint, map_error
@@ -21,7 +22,7 @@ PromotePolicyResult = Annotated[
 
 @strawberry.type
 class PolicyArmMutation:
-    @strawberry.mutation(description="Make a challenger arm the champion; every arm keeps what it learned.")
+    @strawberry.mutation(permission_classes=[ADMIN_ONLY], description="Make a challenger arm the champion; every arm keeps what it learned.")
     async def promote_policy(self, info: Info, decision_point: str, arm: str) -> PromotePolicyResult:
         try:
             return DecisionPoint.from_domain(await info.context.services.offers.arms.promote(decision_point, arm))
@@ -31,7 +32,7 @@ class PolicyArmMutation:
 
 @strawberry.type
 class PolicyArmQuery:
-    @strawberry.field(description="Per policy arm of a decision point: decisions, outcomes, accept rate and mean reward; for a shadow arm its agreement rate with what was served and its expected reward.")
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="Per policy arm of a decision point: decisions, outcomes, accept rate and mean reward; for a shadow arm its agreement rate with what was served and its expected reward.")
     async def policy_arms(self, info: Info, decision_point: str) -> list[PolicyArmReport]:
         try:
             reports = await info.context.services.offers.arms.report(decision_point)

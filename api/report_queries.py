@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.permissions import FOR_ANALYSTS
 from api.context import Info
 from api.types.enums import Stage
 from api.types.lifecycle import ValueTier
@@ -52,7 +53,7 @@ def _unknown_point(exc: UnknownDecisionPoint) -> InvalidInput:
 
 @strawberry.type
 class ReportQuery:
-    @strawberry.field(
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], 
         description="The lever leaderboard of a decision point. " + RANGE
         + " segmentKey, stage and valueTier select customers by their CURRENT state; campaignId by the decision's campaign. "
         + INTERVAL_METHODS
@@ -76,7 +77,7 @@ class ReportQuery:
             raise _unknown_point(exc) from None
         return [LeverPerformance.from_domain(row) for row in rows]
 
-    @strawberry.field(description="The lever leaderboard per customer group (see ReportDimension). " + RANGE)
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="The lever leaderboard per customer group (see ReportDimension). " + RANGE)
     async def lever_performance_by(
         self,
         info: Info,
@@ -94,7 +95,7 @@ class ReportQuery:
             raise _unknown_point(exc) from None
         return [LeverGroupPerformance.from_domain(group) for group in groups]
 
-    @strawberry.field(
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], 
         description="Per period and lever: allocation share, accept rate, revenue. Every lever seen in the range has a row "
         "in every period that has decisions. " + RANGE
     )
@@ -114,7 +115,7 @@ class ReportQuery:
             raise _unknown_point(exc) from None
         return [LeverTimelinePoint.from_domain(point) for point in points]
 
-    @strawberry.field(description="Churn alerts raised per period and type (by raise time), whatever their status now.")
+    @strawberry.field(permission_classes=[FOR_ANALYSTS], description="Churn alerts raised per period and type (by raise time), whatever their status now.")
     async def alerts_raised(
         self,
         info: Info,

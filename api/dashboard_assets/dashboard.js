@@ -7,12 +7,25 @@ const status = document.getElementById("status");
 const pointSelect = document.getElementById("point");
 const intervalSelect = document.getElementById("interval");
 
+// An API key (ANALYST or ADMIN) comes in the URL fragment, /dashboard#key=..., which browsers never
+// send to a server or write to its logs; the page keeps it in this tab's sessionStorage.
+function apiKey() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
+  if (fromHash) {
+    sessionStorage.setItem("cicloKey", fromHash);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("cicloKey");
+}
+
 async function graphql(query, variables = {}) {
-  const response = await fetch("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
+  const headers = { "content-type": "application/json", accept: "application/json" };
+  const key = apiKey();
+  if (key) headers.authorization = `Bearer ${key}`;
+  const response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  if (response.status === 401) {
+    throw new Error("this server needs an API key with the ANALYST role: open /dashboard#key=<your key>");
+  }
   const body = await response.json();
   if (body.errors && body.errors.length) throw new Error(body.errors.map((e) => e.message).join("; "));
   return body.data;

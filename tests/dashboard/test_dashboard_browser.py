@@ -43,19 +43,25 @@ def bars(driver: Any, chart: str) -> int:
     return len(driver.find_elements("css selector", f'[data-chart="{chart}"] svg rect.bar'))
 
 
-async def test_dashboard_draws_every_chart_from_the_api_without_errors(services: Services, database_url: str, tmp_path: Path) -> None:
+async def test_dashboard_draws_every_chart_from_the_api_with_an_analyst_key(services: Services, database_url: str, tmp_path: Path) -> None:
     assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "install chromium and chromium-driver (see .ci/run)"
     from selenium.webdriver.support.ui import WebDriverWait
 
     await build_hand_log(services)
-    server = start_server(database_url)
+    analyst_key, _ = await services.keys.create("ANALYST", "dashboard")
+    server = start_server(database_url, auth=True)
     profile = Path(tempfile.mkdtemp(prefix="ciclo-chromium-"))
     driver = browser(profile)
     try:
         page = httpx.get(f"{server.url}/dashboard")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert httpx.get(f"{server.url}/dashboard/assets/charts.js").status_code == 200
+        # Without a key the data is refused and the page says how to pass one.
         driver.get(f"{server.url}/dashboard?decisionPoint=RETENTION")
+        WebDriverWait(driver, 60).until(lambda d: "API key" in d.find_element("id", "status").text)
+        driver.get_log("browser")  # drain: the refused request was logged as a failed load
+        driver.get("about:blank")  # a fragment change alone would not reload the page
+        driver.get(f"{server.url}/dashboard?decisionPoint=RETENTION#key={analyst_key}")
         WebDriverWait(driver, 60).until(lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
         state = driver.find_element("tag name", "body").get_attribute("data-ready")
         status = driver.find_element("id", "status").text
