@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from api.types.offers import Decision
 
 DEFAULT_TIMELINE = 10
-# Profile fields that can be hidden from a caller (personal data); every one is nullable.
-PII_FIELDS = frozenset({"name", "email", "phone"})
 # Enum members by stored value: a dict lookup instead of an Enum call per row.
 _STAGES = {member.value: member for member in Stage}
 _CHANNELS = {member.value: member for member in AcquisitionChannel}
@@ -61,14 +59,10 @@ class Customer:
     erased_at: datetime | None
 
     @classmethod
-    def from_domain(cls, customer: domain.Customer, hidden: frozenset[str] = frozenset()) -> Customer:
-        """The GraphQL view of ``customer``; fields named in ``hidden`` (see ``PII_FIELDS``) read null.
-
-        Masking belongs here, when the view is built, not in per-field resolvers: the profile
-        fields are plain attributes served by ``api.execution``'s fast path, so a caller that may
-        not see PII gets a view built with ``hidden=PII_FIELDS`` (e.g. chosen from the request's role).
-        """
-        view = cls(
+    def from_domain(cls, customer: domain.Customer) -> Customer:
+        """The GraphQL view of ``customer``. Personal data (name, email, phone) is read through the
+        resolvers above, which mask it for ANALYST keys."""
+        return cls(
             _customer=customer,
             id=str(customer.id),  # strawberry.ID is a NewType of str
             external_id=customer.external_id,
@@ -81,11 +75,6 @@ class Customer:
             updated_at=customer.updated_at,
             erased_at=customer.erased_at,
         )
-        for field in hidden:
-            if field not in PII_FIELDS:
-                raise ValueError(f"{field!r} is not a maskable customer field")
-            setattr(view, field, None)
-        return view
 
     # Resolvers are plain functions: when the page resolver has prefetched through the loaders
     # they answer at once, and only a cache miss becomes an awaitable.

@@ -12,8 +12,6 @@ from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.execution import PlainFieldExecutionContext, plain_fields
-from api.types.customer import PII_FIELDS, Customer
-from services import domain
 
 
 @strawberry.enum
@@ -134,23 +132,3 @@ def test_an_extension_with_a_resolve_hook_sees_every_field() -> None:
     result = asyncio.run(schema.execute("{ items { maybe colour } }"))
     assert result.data is not None
     assert seen.count("maybe") == 7 and seen.count("colour") == 7
-
-
-def test_customer_view_hides_personal_data_when_asked() -> None:
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    customer = domain.Customer(
-        id=7, external_id="c7", name="Ana", email="ana@example.com", phone="600", region="ES", attributes={},
-        acquisition_channel="DIRECT", referred_by_id=None, stage="GROWTH", stage_changed_at=at,
-        created_at=at, updated_at=at, erased_at=None,
-    )
-    shown = Customer.from_domain(customer)
-    hidden = Customer.from_domain(customer, hidden=PII_FIELDS)
-    assert (shown.name, shown.email, shown.phone) == ("Ana", "ana@example.com", "600")
-    assert (hidden.name, hidden.email, hidden.phone) == (None, None, None)
-    assert hidden.external_id == "c7" and hidden.region == "ES"
-    try:
-        Customer.from_domain(customer, hidden=frozenset({"externalId"}))
-    except ValueError as exc:
-        assert "externalId" in str(exc)
-    else:
-        raise AssertionError("an unknown field must be refused")
