@@ -191,7 +191,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _import(args: argparse.Namespace, kind: str) -> int:
-    from api.progress import ProgressBar
+    from api.progress import ProgressBar, print_import_report
     from services import imports
     from services.errors import InvalidInput
 
@@ -208,10 +208,7 @@ async def _import(args: argparse.Namespace, kind: str) -> int:
     finally:
         bar.close()
         await services.engine.dispose()
-    print(f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {len(report.rejected)}")
-    for row in report.rejected:
-        print(f"line {row.line}: {row.field}: {row.reason}")
-    return 1 if report.rejected else 0
+    return print_import_report(report)
 
 
 async def _lifecycle(database_url: str, action: str) -> int:

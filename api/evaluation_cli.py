@@ -34,7 +34,7 @@ async def _open(database_url: str) -> Any:
 
 
 async def _import_decisions(args: argparse.Namespace) -> int:
-    from api.progress import ProgressBar
+    from api.progress import ProgressBar, print_import_report
     from services.errors import InvalidInput
     from services.evaluation.log_csv import import_decisions_csv
 
@@ -50,10 +50,7 @@ async def _import_decisions(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         await services.engine.dispose()
-    print(f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {len(report.rejected)}")
-    for row in report.rejected:
-        print(f"line {row.line}: {row.field}: {row.reason}")
-    return 1 if report.rejected else 0
+    return print_import_report(report)
 
 
 def add_commands(commands: Any, database_option: DatabaseOption) -> None:

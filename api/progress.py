@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class ProgressBar:
@@ -44,3 +44,11 @@ class ProgressBar:
             text = f"\r{self.label} {self.done:,} ({rate:,.0f}/s)"
         self.stream.write(text)
         self.stream.flush()
+
+
+def print_import_report(report: Any) -> int:
+    """Print an import's summary and one line per rejected row; the exit code (1 if any was rejected)."""
+    print(f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {len(report.rejected)}")
+    for row in report.rejected:
+        print(f"line {row.line}: {row.field}: {row.reason}")
+    return 1 if report.rejected else 0

@@ -277,15 +277,16 @@ def _event(row: dict[str, str]) -> EventDraft:
     )
 
 
-def _moment(value: str) -> datetime | None:
+def _moment(value: str, field: str = "occurredAt") -> datetime | None:
+    """A CSV cell as an aware time; empty is None. ``field`` names the column in the error."""
     if value == "":
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _RowError("occurredAt", f"{value!r} is not an ISO-8601 time") from None
+        raise _RowError(field, f"{value!r} is not an ISO-8601 time") from None
     if moment.tzinfo is None:
-        raise _RowError("occurredAt", f"{value!r} has no time zone (e.g. 2025-01-31T10:00:00Z)")
+        raise _RowError(field, f"{value!r} has no time zone (e.g. 2025-01-31T10:00:00Z)")
     return moment
 
 

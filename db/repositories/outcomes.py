@@ -56,14 +56,7 @@ async def tail(
     query = (
         select(Outcome.id, Decision.lever_key, reward, Decision.features)
         .join(Decision, Decision.id == Outcome.decision_id)
-        .where(
-            Outcome.decision_point_id == point_id,
-            Outcome.id > after_id,
-            Outcome.late == false(),
-            Outcome.learnable == true(),
-            Decision.config_version == config_version,
-            Decision.policy_arm == arm,
-        )
+        .where(*_learnable(point_id, config_version, after_id, arm))
         .order_by(Outcome.id)
         .limit(limit)
     )
@@ -170,13 +163,19 @@ async def count_after(
         select(func.count())
         .select_from(Outcome)
         .join(Decision, Decision.id == Outcome.decision_id)
-        .where(
-            Outcome.decision_point_id == point_id,
-            Outcome.id > after_id,
-            Outcome.late == false(),
-            Outcome.learnable == true(),
-            Decision.config_version == config_version,
-            Decision.policy_arm == arm,
-        )
+        .where(*_learnable(point_id, config_version, after_id, arm))
     )
     return int((await session.execute(query)).scalar_one())
+
+
+def _learnable(point_id: int, config_version: int, after_id: int, arm: str) -> tuple[Any, ...]:
+    """Outcomes an arm's learner applies after ``after_id``: on time, learnable (not imported
+    history without warm start), of decisions the arm made under this configuration version."""
+    return (
+        Outcome.decision_point_id == point_id,
+        Outcome.id > after_id,
+        Outcome.late == false(),
+        Outcome.learnable == true(),
+        Decision.config_version == config_version,
+        Decision.policy_arm == arm,
+    )

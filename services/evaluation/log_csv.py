@@ -11,6 +11,7 @@ from typing import Any
 from services.errors import InvalidInput
 from services.evaluation.log_import import DecisionLogImport, LoggedDecisionDraft
 from services.imports import ImportReport, _json_object, _RowError, _run, _scalar
+from services.imports import _moment as _csv_moment
 
 DECISION_COLUMNS = (
     "externalId",
@@ -94,15 +95,7 @@ def _decision(row: dict[str, str]) -> LoggedDecisionDraft:
 
 
 def _moment(value: str) -> datetime | None:
-    if value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _RowError("decidedAt", f"{value!r} is not an ISO-8601 time") from None
-    if moment.tzinfo is None:
-        raise _RowError("decidedAt", f"{value!r} has no time zone (e.g. 2025-01-31T10:00:00Z)")
-    return moment
+    return _csv_moment(value, "decidedAt")
 
 
 def _flag(value: str) -> bool:
