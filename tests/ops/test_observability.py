@@ -77,7 +77,9 @@ def test_metrics_logs_and_readiness_on_two_workers(database_url: str) -> None:
     asyncio.run(_prepare(database_url))
     server = start_server(database_url, "--workers", "2", timeout=180)
     try:
-        wait_for(lambda: httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200, 30)
+        # Each worker answers for itself, and a fresh connection may reach either one: wait until
+        # ten in a row say ready, so both have loaded their models.
+        wait_for(lambda: all(httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200 for _ in range(10)), 60)
         ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
         assert ready == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "models": "ok"}}
         decided = 0
