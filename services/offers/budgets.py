@@ -15,9 +15,7 @@ written never consumes budget, and granted budget always has its decision.
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +27,7 @@ from db.repositories import budgets as repo
 from db.repositories import offers as offer_repo
 from services.errors import InvalidInput
 from services.offers import mapping
+from services.offers.refreshed import Refreshed
 from services.offers.refusals import BudgetExhausted
 from services.offers.values import Lever
 
@@ -146,10 +145,16 @@ class Budgets:
     ) -> None:
         self._sessions = sessionmaker
         self.clock = clock
-        self.ttl = ttl
-        self._book: Book | None = None
-        self._book_at = 0.0
-        self._lock = asyncio.Lock()
+        self._book = Refreshed(self._load_book, ttl)
+
+    @property
+    def ttl(self) -> float:
+        """Seconds this process keeps its copy before reading it again."""
+        return self._book.ttl
+
+    @ttl.setter
+    def ttl(self, seconds: float) -> None:
+        self._book.ttl = seconds
 
     async def configure(self, draft: BudgetDraft) -> BudgetState:
         """Create or replace a budget by key. Lowering a cap below what the period has used stops
@@ -173,7 +178,7 @@ class Budgets:
             budget = _budget(row)
             start, end = budget.period_of(now)
             used = (await repo.usage(session, [(budget.id, start)])).get(budget.id, 0.0)
-        self._book = None
+        self._book.invalidate()
         return BudgetState(budget, start, end, used)
 
     async def states(self) -> list[BudgetState]:
@@ -187,17 +192,13 @@ class Budgets:
 
     async def book(self) -> Book:
         """The budgets and levers of this process, re-read at most every ``ttl`` seconds."""
-        book = self._book
-        if book is not None and time.monotonic() - self._book_at < self.ttl:
-            return book
-        async with self._lock:
-            if self._book is not None and time.monotonic() - self._book_at < self.ttl:
-                return self._book
-            async with self._sessions() as session:
-                budgets = tuple(_budget(row) for row in await repo.all_budgets(session))
-                levers = {row.key: mapping.lever(row) for row in await offer_repo.all_levers(session)}
-            self._book, self._book_at = Book(budgets, levers), time.monotonic()
-            return self._book
+        return await self._book.get()
+
+    async def _load_book(self) -> Book:
+        async with self._sessions() as session:
+            budgets = tuple(_budget(row) for row in await repo.all_budgets(session))
+            levers = {row.key: mapping.lever(row) for row in await offer_repo.all_levers(session)}
+        return Book(budgets, levers)
 
     async def reserve(
         self, session: AsyncSession, book: Book, point: str, chosen: dict[str, str], now: datetime

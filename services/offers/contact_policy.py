@@ -19,9 +19,7 @@ customer cannot both pass a limit. Policies are cached per process like budgets.
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +32,7 @@ from db.repositories import contacts as repo
 from db.repositories import offers as offer_repo
 from services.errors import InvalidInput
 from services.offers import mapping
+from services.offers.refreshed import Refreshed
 from services.offers.refusals import ContactPolicyBlocked
 from services.offers.values import Decision
 
@@ -153,10 +152,16 @@ class ContactPolicies:
     ) -> None:
         self._sessions = sessionmaker
         self.clock = clock
-        self.ttl = ttl
-        self._rules: Rules | None = None
-        self._rules_at = 0.0
-        self._lock = asyncio.Lock()
+        self._rules = Refreshed(self._load_rules, ttl)
+
+    @property
+    def ttl(self) -> float:
+        """Seconds this process keeps its copy before reading it again."""
+        return self._rules.ttl
+
+    @ttl.setter
+    def ttl(self, seconds: float) -> None:
+        self._rules.ttl = seconds
 
     async def configure(self, policy: ContactPolicy) -> ContactPolicy:
         """Replace the global policy (``decision_point`` None) or a decision point's."""
@@ -167,7 +172,7 @@ class ContactPolicies:
                     raise InvalidInput("decisionPoint", f"no decision point with key {policy.decision_point!r}")
             row = await repo.upsert_policy(session, policy.decision_point or GLOBAL, _to_json(policy), self.clock())
             stored = _from_row(row)
-        self._rules = None
+        self._rules.invalidate()
         return stored
 
     async def all(self) -> list[ContactPolicy]:
@@ -176,15 +181,12 @@ class ContactPolicies:
 
     async def rules(self) -> Rules:
         """The policies of this process, re-read at most every ``ttl`` seconds."""
-        rules = self._rules
-        if rules is not None and time.monotonic() - self._rules_at < self.ttl:
-            return rules
-        async with self._lock:
-            if self._rules is None or time.monotonic() - self._rules_at >= self.ttl:
-                async with self._sessions() as session:
-                    found = {p.decision_point: p for p in map(_from_row, await repo.all_policies(session))}
-                self._rules, self._rules_at = Rules(found), time.monotonic()
-            return self._rules
+        return await self._rules.get()
+
+    async def _load_rules(self) -> Rules:
+        async with self._sessions() as session:
+            found = {p.decision_point: p for p in map(_from_row, await repo.all_policies(session))}
+        return Rules(found)
 
     async def history(self, customer_id: int, since: datetime | None, limit: int) -> list[tuple[Decision, str]]:
         """A customer's contact history, newest first: each activated decision with its channel."""
