@@ -13,7 +13,7 @@ from db.repositories import events as repo
 from services import cursors, mapping
 from services.domain import BulkResult, Event, EventDraft, ItemError, Page
 from services.errors import InvalidInput
-from services.validation import check_batch_size, check_event
+from services.validation import check_batch_size, check_event, split_checked
 
 MAX_TIMELINE_PAGE = 200
 
@@ -40,15 +40,7 @@ class Events:
         """
         check_batch_size(list(drafts))
         now = datetime.now(UTC)
-        errors: list[ItemError] = []
-        valid: list[tuple[int, EventDraft]] = []
-        for index, draft in enumerate(drafts):
-            try:
-                check_event(draft, now)
-            except InvalidInput as exc:
-                errors.append(ItemError(index, exc.field, exc.reason))
-            else:
-                valid.append((index, draft))
+        valid, errors = split_checked(drafts, lambda draft: check_event(draft, now))
 
         async with self._sessions.begin() as session:
             ids = await customer_repo.ids_by_external_ids(session, {d.external_id for _, d in valid})

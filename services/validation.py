@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from services.domain import (
     CHANNELS,
@@ -14,6 +15,7 @@ from services.domain import (
     UNSET,
     CustomerDraft,
     EventDraft,
+    ItemError,
 )
 from services.errors import InvalidInput
 
@@ -47,6 +49,24 @@ _CAMEL = {"external_id": "externalId", "acquisition_channel": "acquisitionChanne
 def field_name(python_name: str) -> str:
     """The API spelling of a field, so errors name what the caller actually sent."""
     return _CAMEL.get(python_name, python_name)
+
+
+T = TypeVar("T")
+
+
+def split_checked(drafts: Sequence[T], check: Callable[[T], None]) -> tuple[list[tuple[int, T]], list[ItemError]]:
+    """Run ``check`` on every item of a bulk call: the valid ones with their index, and an error
+    naming the index and field of each one ``check`` refused."""
+    valid: list[tuple[int, T]] = []
+    errors: list[ItemError] = []
+    for index, draft in enumerate(drafts):
+        try:
+            check(draft)
+        except InvalidInput as exc:
+            errors.append(ItemError(index, exc.field, exc.reason))
+        else:
+            valid.append((index, draft))
+    return valid, errors
 
 
 def check_batch_size(items: list[Any], limit: int = MAX_BATCH) -> None:

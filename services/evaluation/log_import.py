@@ -29,7 +29,7 @@ from services.offers import mapping
 from services.offers.registry import ModelRegistry
 from services.offers.rewards import reward_of
 from services.offers.values import DecisionPoint, Lever
-from services.validation import FUTURE_SKEW, check_attributes, check_batch_size
+from services.validation import FUTURE_SKEW, check_attributes, check_batch_size, split_checked
 
 REQUEST_ID_MAX = 128
 
@@ -93,15 +93,7 @@ class DecisionLogImport:
         """
         check_batch_size(list(drafts))
         now = datetime.now(UTC)
-        errors: list[ItemError] = []
-        valid: list[tuple[int, LoggedDecisionDraft]] = []
-        for index, draft in enumerate(drafts):
-            try:
-                check_row(draft, now)
-            except InvalidInput as exc:
-                errors.append(ItemError(index, exc.field, exc.reason))
-            else:
-                valid.append((index, draft))
+        valid, errors = split_checked(drafts, lambda draft: check_row(draft, now))
 
         async with self._sessions() as session:
             points = await _points(session, {d.decision_point for _, d in valid})
