@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await lifecycle.start()
         sampler = metrics.Sampler(services)
         sampler.start()
+        rollup = RollupRefresher(services.lever_rollup)
+        rollup.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await sampler.stop()
+            await rollup.stop()
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()

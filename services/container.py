@@ -20,7 +20,7 @@ from services.lifecycle.reasons import Reasons
 from services.lifecycle.segments import RuleSegments
 from services.lifecycle.service import DEFAULT_INLINE_MAX, Lifecycle
 from services.offers import Offers
-from services.reports import AlertReports, LeverReports
+from services.reports import AlertReports, LeverReports, LeverRollup
 from services.segments import Segments
 from services.stages import Stages
 
@@ -40,6 +40,7 @@ class Services:
     stages: Stages
     offers: Offers
     lever_reports: LeverReports
+    lever_rollup: LeverRollup
     alert_reports: AlertReports
     evaluation: Evaluation
     keys: ApiKeys
@@ -68,6 +69,7 @@ class Services:
             stages=Stages(sessions),
             offers=offers,
             lever_reports=LeverReports(sessions),
+            lever_rollup=LeverRollup(sessions),
             alert_reports=AlertReports(sessions),
             evaluation=Evaluation.build(sessions, offers.registry),
             keys=ApiKeys(sessions, cache_seconds=float(os.environ.get("CICLO_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))),

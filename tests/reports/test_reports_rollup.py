@@ -1,0 +1,116 @@
+"""The lever reports read the rollup of settled decisions plus the live rest of the log: every
+report, with every filter, must equal the same report read from the log alone, whenever the
+rollup was refreshed and whatever was logged, activated or answered since."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverOpenDecision, LeverRollupMark
+from services.container import Services
+from services.offers.values import DecideRequest, OutcomeReport
+from services.reports.values import ReportFilter
+from tests.reports.hand_log import POINT
+
+AT = datetime(2026, 10, 7, 5, tzinfo=UTC)
+FILTERS = (
+    ReportFilter(),
+    ReportFilter(campaign_id=7),
+    ReportFilter(start=AT, end=datetime(2026, 10, 13, 10, 30, tzinfo=UTC)),  # partial days at both ends
+    ReportFilter(start=datetime(2026, 10, 11, tzinfo=UTC)),  # whole days only
+    ReportFilter(end=datetime(2026, 10, 12, 10, 1, tzinfo=UTC), campaign_id=7),
+    ReportFilter(start=datetime(2026, 10, 12, 9, tzinfo=UTC), end=datetime(2026, 10, 12, 11, tzinfo=UTC)),  # within a day
+    ReportFilter(segment_key="vip"),
+    ReportFilter(stage="ACQUISITION", campaign_id=7),
+    ReportFilter(value_tier="BRONZE"),
+    ReportFilter(start=AT, segment_key="vip"),  # a time range and a customer filter: the log alone
+)
+DIMENSIONS = ("SEGMENT", "STAGE", "VALUE_TIER", "CHURN_REASON", "CAMPAIGN")
+
+
+async def every_report(services: Services) -> dict[str, Any]:
+    reports = services.lever_reports
+    found: dict[str, Any] = {}
+    for index, scope in enumerate(FILTERS):
+        found[f"performance {index}"] = await reports.performance(POINT, scope)
+        for interval in ("DAY", "WEEK"):
+            found[f"timeline {interval} {index}"] = await reports.timeline(POINT, interval, scope)
+    for dimension in DIMENSIONS:
+        for index in (0, 1, 3):
+            found[f"by {dimension} {index}"] = await reports.performance_by(POINT, dimension, FILTERS[index])
+    return found
+
+
+async def from_the_log_alone(services: Services) -> dict[str, Any]:
+    """The reports with the rollup emptied (they then read every decision live); it is restored by
+    the next refreshes, from zero."""
+    async with services.sessions.begin() as session:
+        for model in (LeverOpenDecision, LeverCustomerSums, LeverDaySums, LeverRollupMark):
+            await session.execute(delete(model))
+    return await every_report(services)
+
+
+async def refresh(services: Services) -> None:
+    # PostgreSQL moves to the ids seen on the previous run: twice reaches the newest.
+    await services.lever_rollup.refresh()
+    await services.lever_rollup.refresh()
+
+
+async def rolled_up(services: Services) -> tuple[int, int]:
+    async with services.sessions() as session:
+        days = await session.scalar(select(func.coalesce(func.sum(LeverDaySums.decisions), 0)))
+        still_open = await session.scalar(select(func.count()).select_from(LeverOpenDecision))
+    return int(days or 0), int(still_open or 0)
+
+
+async def test_reports_over_the_rollup_equal_the_log_alone_before_and_after_new_activity(services, hand_log) -> None:
+    await hand_log()
+    truth = await every_report(services)
+    await refresh(services)
+    # 14 decisions: 12 have an outcome; c-2's pending one and c-3's deferred one stay open.
+    assert await rolled_up(services) == (12, 2)
+    assert await every_report(services) == truth
+
+    offers = services.offers
+    async with services.sessions() as session:
+        open_ids = dict((await session.execute(select(LeverOpenDecision.lever_key, LeverOpenDecision.decision_id))).all())
+        assert set(open_ids) == {"DISCOUNT_10", "FREE_SHIPPING"}
+        first = await session.scalar(select(func.min(Decision.id)))
+    moment = datetime(2026, 10, 13, 10, 20, tzinfo=UTC)
+    offers.decisions.clock = offers.outcomes.clock = lambda: moment
+    # An open decision answered, an open one activated, a settled one's customer moved to a segment,
+    # and new decisions above the watermark, answered or not.
+    await offers.outcomes.record(OutcomeReport(open_ids["DISCOUNT_10"], True, 70.0))
+    await offers.decisions.activate(open_ids["FREE_SHIPPING"])
+    assert not (await services.segments.change_members("vip", ["c-4"], add=True)).errors
+    new = await offers.decisions.decide(DecideRequest(POINT, "c-4", candidates=("PERSONAL_CALL",)))
+    await offers.outcomes.record(OutcomeReport(new.id, True, 25.0))
+    await offers.decisions.decide(DecideRequest(POINT, "c-6", candidates=("NO_ACTION",)))
+    assert first is not None and new.id > first
+
+    current = await every_report(services)
+    assert current != truth
+    assert current == await from_the_log_alone(services)
+    await refresh(services)
+    assert await rolled_up(services) == (14, 2)  # plus the answered open one and the new answered one
+    assert await every_report(services) == current
+
+    later = moment + timedelta(hours=1)
+    offers.decisions.clock = offers.outcomes.clock = lambda: later
+    await offers.outcomes.record(OutcomeReport(open_ids["FREE_SHIPPING"], False, None))
+    assert await every_report(services) == await from_the_log_alone(services)
+
+
+async def test_a_refresh_waits_for_transactions_that_were_open_when_it_saw_the_newest_ids(services, hand_log) -> None:
+    await hand_log()
+    if services.engine.dialect.name != "postgresql":
+        return  # SQLite has one writer: every id it sees is final
+    async with services.sessions() as other:
+        await other.execute(select(1))  # a transaction open from before the first refresh
+        await refresh(services)
+        assert await rolled_up(services) == (0, 0)
+    await services.lever_rollup.refresh()
+    assert await rolled_up(services) == (12, 2)
