@@ -1,11 +1,11 @@
-"""The lever reports' rollup of the decision log: sums of settled decisions, kept by watermarks.
+"""The lever reports' rollup of the decision log, kept by watermarks.
 
-A decision is *settled* once it has an outcome: from then on neither row changes, so its share of
-every report can be added up once. The rollup holds the settled decisions up to a watermark on
-decision ids and one on outcome ids (``LeverRollupMark``), summed twice: per UTC day of the
-decision (time filters, timeline) and per customer (breakdowns by the customer's current state).
-Decisions at or below the watermark that were still unsettled are listed in
-``LeverOpenDecision``; the reports read them, and every decision above the watermark, live.
+The rollup sums the decisions up to a watermark on decision ids and their outcomes up to one on
+outcome ids (``LeverRollupMark``), twice: per UTC day of the decision (time filters, timeline) and
+per customer (breakdowns by the customer's current state). A decision changes only twice: it is
+activated, and it gets its one outcome. So the reports add to the rollup, live, the decisions
+above the watermark, the outcomes above it, and the activations of the decisions that were not
+activated when the rollup read them (``LeverUnactivatedDecision``).
 ``campaign`` is the decision's campaign id, 0 for none (a key column cannot be NULL).
 """
 
@@ -68,11 +68,11 @@ class LeverCustomerSums(_Sums, Base):
     campaign: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
-class LeverOpenDecision(Base):
-    """A decision at or below the watermark without an outcome when the rollup last read it, with
-    the columns the reports group by (they never change) and its activation as then known."""
+class LeverUnactivatedDecision(Base):
+    """A decision at or below the watermark that was not activated when the rollup last read it,
+    with the columns the reports group by (they never change)."""
 
-    __tablename__ = "lever_open_decisions"
+    __tablename__ = "lever_unactivated_decisions"
 
     decision_point_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("decision_points.id", ondelete="CASCADE"), primary_key=True
@@ -82,4 +82,3 @@ class LeverOpenDecision(Base):
     customer_id: Mapped[int] = mapped_column(BigInteger)
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column()
-    activated_at: Mapped[datetime | None] = mapped_column()

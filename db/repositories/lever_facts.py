@@ -4,10 +4,11 @@ Each source is a SELECT of the report's keys (a subset of ``day``, ``customer_id
 ``campaign_id``, always ``lever_key``) and the six sums (db.repositories.lever_rollup.SUMS), grouped
 by those keys; the reports add up a UNION ALL of sources that never count a decision twice:
 
+- ``days`` and ``customers``: the rollup's sums per UTC day or per customer, which count the
+  decisions up to the decision watermark and their outcomes up to the outcome watermark;
 - ``live``: decisions joined to their outcomes, optionally only those above the decision watermark;
-- ``open``: the decisions at or below the watermark that had no outcome then, with any outcome
-  they got since (above the outcome watermark) and their activation as it is now;
-- ``days`` and ``customers``: the rollup's sums per UTC day or per customer.
+- ``answered_since``: the outcomes above the outcome watermark of decisions at or below the other;
+- ``activated_since``: the activations of decisions the rollup saw unactivated.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from db.models import Customer, CustomerScores, Decision, LeverCustomerSums, LeverDaySums, LeverOpenDecision, Outcome
+from db.models import Customer, CustomerScores, Decision, LeverCustomerSums, LeverDaySums, LeverUnactivatedDecision, Outcome
 from db.models import Segment, SegmentMember
 from db.models.lever_rollup import NO_CAMPAIGN
-from db.repositories.lever_rollup import SUMS, Watermark, day_of, earned
+from db.repositories.lever_rollup import SUMS, Watermark, day_of, earned, still_unactivated
 
 DEFAULT_TIER = "BRONZE"  # customers without scores (prospects) are BRONZE, as in the lifecycle
 KEYS = ("day", "customer_id", "campaign_id", "lever_key")
@@ -69,6 +70,11 @@ def customer_terms(scope: LogScope, customer_id: Any) -> list[ColumnElement[bool
     return terms
 
 
+def _decision_terms(scope: LogScope) -> list[ColumnElement[bool]]:
+    terms = [Decision.campaign_id == scope.campaign_id] if scope.campaign_id is not None else []
+    return terms + customer_terms(scope, Decision.customer_id)
+
+
 def _between(column: Any, start: Any, end: Any) -> list[ColumnElement[bool]]:
     return [term for term in (column >= start if start is not None else None,
                               column < end if end is not None else None) if term is not None]
@@ -91,39 +97,43 @@ def live(
     gain = earned(Outcome.accepted, Outcome.revenue)
     sums = [func.count(Decision.id), func.count(Decision.activated_at), func.count(Outcome.id),
             func.sum(case((Outcome.accepted, 1), else_=0)), func.sum(gain), func.sum(gain * gain)]
-    terms = [Decision.decision_point_id == scope.point_id, *_between(Decision.created_at, start, end)]
+    terms = [Decision.decision_point_id == scope.point_id, *_between(Decision.created_at, start, end),
+             *_decision_terms(scope)]
     if above is not None:
         terms.append(Decision.id > above)
-    if scope.campaign_id is not None:
-        terms.append(Decision.campaign_id == scope.campaign_id)
-    terms += customer_terms(scope, Decision.customer_id)
     source = Decision.__table__.outerjoin(Outcome.__table__, Outcome.decision_id == Decision.id)
     return _grouped(keys, columns, sums, source, terms)
 
 
-def open_decisions(
+def answered_since(
     scope: LogScope, keys: tuple[str, ...], dialect: str, start: datetime | None, end: datetime | None, marks: Watermark
 ) -> Select[Any]:
-    """The rollup's open decisions created in [start, end), with outcomes recorded after it read them."""
-    open_ = LeverOpenDecision
-    later = (
-        select(Outcome.id, Outcome.decision_id, Outcome.accepted, Outcome.revenue)
-        .where(Outcome.decision_point_id == scope.point_id, Outcome.id > marks.outcome_id)
-        .subquery("later")
-    )
-    columns = {"day": day_of(open_.created_at, dialect), "customer_id": open_.customer_id,
-               "campaign_id": open_.campaign_id, "lever_key": open_.lever_key}
-    since = exists().where(Decision.id == open_.decision_id, Decision.activated_at.is_not(None))
-    activated = case((or_(open_.activated_at.is_not(None), since), 1))
-    gain = earned(later.c.accepted, later.c.revenue)
-    sums = [func.count(), func.count(activated), func.count(later.c.id),
-            func.sum(case((later.c.accepted, 1), else_=0)), func.sum(gain), func.sum(gain * gain)]
-    terms = [open_.decision_point_id == scope.point_id, *_between(open_.created_at, start, end)]
-    if scope.campaign_id is not None:
-        terms.append(open_.campaign_id == scope.campaign_id)
-    terms += customer_terms(scope, open_.customer_id)
-    source = open_.__table__.outerjoin(later, later.c.decision_id == open_.decision_id)
+    """Outcomes above the outcome watermark of decisions at or below the decision watermark."""
+    columns = {"day": day_of(Decision.created_at, dialect), "customer_id": Decision.customer_id,
+               "campaign_id": Decision.campaign_id, "lever_key": Decision.lever_key}
+    gain = earned(Outcome.accepted, Outcome.revenue)
+    sums = [literal(0), literal(0), func.count(), func.sum(case((Outcome.accepted, 1), else_=0)), func.sum(gain),
+            func.sum(gain * gain)]
+    terms = [Outcome.decision_point_id == scope.point_id, Outcome.id > marks.outcome_id,
+             Decision.id <= marks.decision_id, *_between(Decision.created_at, start, end), *_decision_terms(scope)]
+    source = Outcome.__table__.join(Decision.__table__, Decision.id == Outcome.decision_id)
     return _grouped(keys, columns, sums, source, terms)
+
+
+def activated_since(
+    scope: LogScope, keys: tuple[str, ...], dialect: str, start: datetime | None, end: datetime | None
+) -> Select[Any]:
+    """Activations of the decisions the rollup saw unactivated."""
+    waiting = LeverUnactivatedDecision
+    columns = {"day": day_of(waiting.created_at, dialect), "customer_id": waiting.customer_id,
+               "campaign_id": waiting.campaign_id, "lever_key": waiting.lever_key}
+    sums = [literal(0), func.count(), literal(0), literal(0), literal(0.0), literal(0.0)]
+    terms = [waiting.decision_point_id == scope.point_id, ~still_unactivated(scope.point_id, waiting.decision_id),
+             *_between(waiting.created_at, start, end)]
+    if scope.campaign_id is not None:
+        terms.append(waiting.campaign_id == scope.campaign_id)
+    terms += customer_terms(scope, waiting.customer_id)
+    return _grouped(keys, columns, sums, waiting.__table__, terms)
 
 
 def _rolled(model: Any, scope: LogScope, keys: tuple[str, ...], extra: dict[str, Any], terms: list[Any]) -> Select[Any]:

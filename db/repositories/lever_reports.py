@@ -47,6 +47,15 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+def _since(
+    scope: LogScope, keys: tuple[str, ...], dialect: str, start: datetime | None, end: datetime | None, done: Watermark
+) -> list[Any]:
+    """What was logged, answered and activated since the rollup's watermarks, in [start, end)."""
+    return [facts.live(scope, keys, dialect, start, end, done.decision_id),
+            facts.answered_since(scope, keys, dialect, start, end, done),
+            facts.activated_since(scope, keys, dialect, start, end)]
+
+
 async def _facts(session: AsyncSession, scope: LogScope, keys: tuple[str, ...]) -> Subquery:
     """The UNION ALL of sources that together count every decision in ``scope`` exactly once."""
     dialect = dialect_name(session)
@@ -55,8 +64,7 @@ async def _facts(session: AsyncSession, scope: LogScope, keys: tuple[str, ...]) 
         return facts.live(scope, keys, dialect, scope.start, scope.end).subquery("facts")
     done = await marks(session, scope.point_id)
     if need_customer:
-        parts = [facts.customers(scope, keys), facts.live(scope, keys, dialect, None, None, done.decision_id),
-                 facts.open_decisions(scope, keys, dialect, None, None, done)]
+        parts = [facts.customers(scope, keys), *_since(scope, keys, dialect, None, None, done)]
         return union_all(*parts).subquery("facts")
     start = _utc(scope.start) if scope.start is not None else None
     end = _utc(scope.end) if scope.end is not None else None
@@ -67,9 +75,7 @@ async def _facts(session: AsyncSession, scope: LogScope, keys: tuple[str, ...]) 
         return facts.live(scope, keys, dialect, start, end).subquery("facts")
     whole_start = _midnight(first) if first is not None else None
     whole_end = _midnight(last) if last is not None else None
-    parts = [facts.days(scope, keys, first, last),
-             facts.live(scope, keys, dialect, whole_start, whole_end, done.decision_id),
-             facts.open_decisions(scope, keys, dialect, whole_start, whole_end, done)]
+    parts = [facts.days(scope, keys, first, last), *_since(scope, keys, dialect, whole_start, whole_end, done)]
     if start is not None and whole_start is not None and start < whole_start:
         parts.append(facts.live(scope, keys, dialect, start, whole_start))
     if end is not None and whole_end is not None and whole_end < end:
@@ -167,6 +173,8 @@ async def analytic_settings(session: AsyncSession) -> None:
     if dialect_name(session) == "postgresql":
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         await session.execute(text(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'"))
+        # Compiling the plan costs more than running it on the rollup (measured: 0.8 s of 2.7 s).
+        await session.execute(text("SET LOCAL jit = off"))
     else:
         # pysqlite opens no transaction for a SELECT: each would read its own snapshot.
         await session.execute(text("BEGIN"))

@@ -1,10 +1,10 @@
 """Keeps the lever reports' rollup (db.models.lever_rollup) up to date. Never commits.
 
 One refresh of a decision point moves its watermarks from (decisions ``d0``, outcomes ``o0``) to
-(``d1``, ``o1``): it adds up the decisions that became settled in between, which are those above
-``d0`` (up to ``d1``) with an outcome up to ``o1``, and those at or below ``d0`` whose outcome
-arrived after ``o0`` (they were open); it drops the latter from the open decisions and lists the
-new decisions still without an outcome.
+(``d1``, ``o1``) and adds to the rollup: the decisions in (d0, d1] with their outcomes up to o1;
+the outcomes in (o0, o1] of decisions up to d0; and the activations, since the last refresh, of
+the decisions it had seen unactivated. All in one snapshot: PostgreSQL runs it REPEATABLE READ
+behind a table lock taken before the snapshot (``begin_refresh``); SQLite's writer is alone.
 
 Both watermarks must be *safe*: no id below them may commit later. Outcome ids already commit in
 id order per decision point (services.offers.registry), decision ids do not; so on PostgreSQL a
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, ColumnElement, case, cast, delete, exists, func, literal, select, text, update, union_all
+from sqlalchemy import ColumnElement, Date, and_, case, cast, delete, exists, func, literal, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, insert_for
-from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverOpenDecision, LeverRollupMark, Outcome
+from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision, Outcome
 from db.models.lever_rollup import NO_CAMPAIGN
 
 SUMS = ("decisions", "activated", "outcomes", "accepted", "revenue", "revenue_sq")
@@ -46,18 +46,14 @@ def earned(accepted: Any, revenue: Any) -> ColumnElement[float]:
     return case((accepted, func.coalesce(revenue, 0.0)), else_=0.0)
 
 
-async def lock_marks(session: AsyncSession, point_id: int) -> LeverRollupMark:
-    """The point's marks, created at zero when missing, locked until the transaction ends (one
-    refresh per point at a time)."""
+async def point_marks(session: AsyncSession, point_id: int) -> LeverRollupMark:
+    """The point's marks, created at zero when missing (call ``begin_refresh`` first)."""
     statement = insert_for(session, LeverRollupMark).values(
         decision_point_id=point_id, last_decision_id=0, last_outcome_id=0, pending_decision_id=0, pending_outcome_id=0
     )
     await session.execute(statement.on_conflict_do_nothing(index_elements=["decision_point_id"]))
     query = select(LeverRollupMark).where(LeverRollupMark.decision_point_id == point_id)
-    if dialect_name(session) == "postgresql":
-        query = query.with_for_update()
-    mark = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
-    return mark
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
 
 
 async def marks(session: AsyncSession, point_id: int) -> Watermark:
@@ -93,30 +89,59 @@ async def transactions_open_since(session: AsyncSession, moment: datetime) -> bo
     return bool(await session.scalar(query, {"moment": moment}))
 
 
-def _settled(session: AsyncSession, point_id: int, old: Watermark, new: Watermark) -> Any:
-    """The decisions settled between two watermarks, one row each with its outcome."""
-    columns = (Decision.lever_key, Decision.created_at, Decision.customer_id, Decision.campaign_id,
-               Decision.activated_at, Outcome.accepted, Outcome.revenue)
-    joined = select(*columns).select_from(Decision).join(Outcome, Outcome.decision_id == Decision.id)
-    above = joined.where(
-        Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id,
-        Outcome.id <= new.outcome_id,
-    )
-    was_open = joined.where(
-        Outcome.decision_point_id == point_id, Outcome.id > old.outcome_id, Outcome.id <= new.outcome_id,
-        Decision.id <= old.decision_id,
-    )
-    return union_all(above, was_open).subquery("settled")
+async def begin_refresh(session: AsyncSession) -> None:
+    """The first statements of a refresh transaction (see the module docstring)."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        # LOCK takes no snapshot: the next statement's snapshot follows every earlier refresh.
+        await session.execute(text(f"LOCK TABLE {LeverRollupMark.__tablename__} IN EXCLUSIVE MODE"))
+        await session.execute(text("SET LOCAL jit = off"))
 
 
-def _add_sums(session: AsyncSession, model: Any, point_id: int, keys: dict[str, Any], settled: Any) -> Any:
-    """INSERT the settled rows' sums per key, adding them to the stored sums of existing keys."""
-    gain = earned(settled.c.accepted, settled.c.revenue)
+def still_unactivated(point_id: int, decision_id: Any) -> Any:
+    """Whether a decision is not activated yet (an index-only probe of ix_decisions_unactivated)."""
+    return exists().where(
+        Decision.decision_point_id == point_id, Decision.id == decision_id, Decision.activated_at.is_(None)
+    )
+
+
+def _changes(point_id: int, old: Watermark, new: Watermark) -> Any:
+    """What a refresh adds: one row per decision or outcome or activation, with the decision's
+    keys and its share of each sum."""
+    waiting = LeverUnactivatedDecision
+    answered = Outcome.id <= new.outcome_id
+    decisions = (
+        select(Decision.lever_key, Decision.created_at, Decision.customer_id, Decision.campaign_id,
+               literal(1).label("decision"), case((Decision.activated_at.is_not(None), 1), else_=0).label("activation"),
+               case((Outcome.id.is_not(None), 1), else_=0).label("outcome"), Outcome.accepted, Outcome.revenue)
+        .select_from(Decision)
+        .outerjoin(Outcome, and_(Outcome.decision_id == Decision.id, answered))
+        .where(Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id)
+    )
+    outcomes = (
+        select(Decision.lever_key, Decision.created_at, Decision.customer_id, Decision.campaign_id,
+               literal(0), literal(0), literal(1), Outcome.accepted, Outcome.revenue)
+        .select_from(Outcome)
+        .join(Decision, Decision.id == Outcome.decision_id)
+        .where(Outcome.decision_point_id == point_id, Outcome.id > old.outcome_id, answered,
+               Decision.id <= old.decision_id)
+    )
+    activations = (
+        select(waiting.lever_key, waiting.created_at, waiting.customer_id, waiting.campaign_id,
+               literal(0), literal(1), literal(0), literal(None), literal(None))
+        .where(waiting.decision_point_id == point_id, ~still_unactivated(point_id, waiting.decision_id))
+    )
+    return union_all(decisions, outcomes, activations).subquery("changes")
+
+
+def _add_sums(session: AsyncSession, model: Any, point_id: int, keys: dict[str, Any], changes: Any) -> Any:
+    """INSERT the changes' sums per key, adding them to the stored sums of existing keys."""
+    gain = earned(changes.c.accepted, changes.c.revenue)
     sums = {
-        "decisions": func.count(),
-        "activated": func.count(settled.c.activated_at),
-        "outcomes": func.count(),
-        "accepted": func.sum(case((settled.c.accepted, 1), else_=0)),
+        "decisions": func.sum(changes.c.decision),
+        "activated": func.sum(changes.c.activation),
+        "outcomes": func.sum(changes.c.outcome),
+        "accepted": func.sum(case((changes.c.accepted, 1), else_=0)),
         "revenue": func.sum(gain),
         "revenue_sq": func.sum(gain * gain),
     }
@@ -135,42 +160,26 @@ def _add_sums(session: AsyncSession, model: Any, point_id: int, keys: dict[str, 
 
 
 async def settle(session: AsyncSession, point_id: int, old: Watermark, new: Watermark) -> None:
-    """Add what settled between ``old`` and ``new`` to the rollup and update the open decisions."""
-    settled = _settled(session, point_id, old, new)
-    campaign = func.coalesce(settled.c.campaign_id, NO_CAMPAIGN)
-    by_day = {"day": day_of(settled.c.created_at, dialect_name(session)), "lever_key": settled.c.lever_key, "campaign": campaign}
-    by_customer = {"customer_id": settled.c.customer_id, "lever_key": settled.c.lever_key, "campaign": campaign}
-    await session.execute(_add_sums(session, LeverDaySums, point_id, by_day, settled))
-    await session.execute(_add_sums(session, LeverCustomerSums, point_id, by_customer, settled))
-    answered = select(Outcome.decision_id).where(
-        Outcome.decision_point_id == point_id, Outcome.id > old.outcome_id, Outcome.id <= new.outcome_id
-    )
+    """Add what was logged, answered and activated between ``old`` and ``new`` to the rollup."""
+    changes = _changes(point_id, old, new)
+    campaign = func.coalesce(changes.c.campaign_id, NO_CAMPAIGN)
+    by_day = {"day": day_of(changes.c.created_at, dialect_name(session)), "lever_key": changes.c.lever_key, "campaign": campaign}
+    by_customer = {"customer_id": changes.c.customer_id, "lever_key": changes.c.lever_key, "campaign": campaign}
+    await session.execute(_add_sums(session, LeverDaySums, point_id, by_day, changes))
+    await session.execute(_add_sums(session, LeverCustomerSums, point_id, by_customer, changes))
+    waiting = LeverUnactivatedDecision
     await session.execute(
-        delete(LeverOpenDecision).where(
-            LeverOpenDecision.decision_point_id == point_id, LeverOpenDecision.decision_id.in_(answered)
-        )
+        delete(waiting).where(waiting.decision_point_id == point_id, ~still_unactivated(point_id, waiting.decision_id))
     )
-    unanswered = (
-        select(Decision.decision_point_id, Decision.id, Decision.lever_key, Decision.customer_id, Decision.campaign_id,
-               Decision.created_at, Decision.activated_at)
-        .where(
-            Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id,
-            ~exists().where(Outcome.decision_id == Decision.id, Outcome.id <= new.outcome_id),
-        )
+    unactivated = select(
+        Decision.decision_point_id, Decision.id, Decision.lever_key, Decision.customer_id, Decision.campaign_id,
+        Decision.created_at,
+    ).where(
+        Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id,
+        Decision.activated_at.is_(None),
     )
-    await session.execute(
-        LeverOpenDecision.__table__.insert().from_select(
-            ["decision_point_id", "decision_id", "lever_key", "customer_id", "campaign_id", "created_at", "activated_at"],
-            unanswered,
-        )
-    )
-    # Activations since the last refresh: the reports then look fewer of them up live.
-    activated = select(Decision.activated_at).where(Decision.id == LeverOpenDecision.decision_id).scalar_subquery()
-    await session.execute(
-        update(LeverOpenDecision)
-        .where(LeverOpenDecision.decision_point_id == point_id, LeverOpenDecision.activated_at.is_(None))
-        .values(activated_at=activated)
-    )
+    columns = ["decision_point_id", "decision_id", "lever_key", "customer_id", "campaign_id", "created_at"]
+    await session.execute(waiting.__table__.insert().from_select(columns, unactivated))
 
 
 async def save_marks(session: AsyncSession, point_id: int, last: Watermark, pending: Watermark, since: datetime | None) -> None:

@@ -56,7 +56,8 @@ class LeverRollup:
 
     async def _refresh_point(self, point_id: int) -> Step:
         async with self._sessions.begin() as session:
-            mark = await repo.lock_marks(session, point_id)
+            await repo.begin_refresh(session)
+            mark = await repo.point_marks(session, point_id)
             last = repo.Watermark(mark.last_decision_id, mark.last_outcome_id)
             pending = repo.Watermark(mark.pending_decision_id, mark.pending_outcome_id)
             since = mark.pending_since

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 
-from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverOpenDecision, LeverRollupMark
+from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision, Outcome
 from services.container import Services
 from services.offers.values import DecideRequest, OutcomeReport
 from services.reports.values import ReportFilter
@@ -48,7 +48,7 @@ async def from_the_log_alone(services: Services) -> dict[str, Any]:
     """The reports with the rollup emptied (they then read every decision live); it is restored by
     the next refreshes, from zero."""
     async with services.sessions.begin() as session:
-        for model in (LeverOpenDecision, LeverCustomerSums, LeverDaySums, LeverRollupMark):
+        for model in (LeverUnactivatedDecision, LeverCustomerSums, LeverDaySums, LeverRollupMark):
             await session.execute(delete(model))
     return await every_report(services)
 
@@ -59,29 +59,33 @@ async def refresh(services: Services) -> None:
     await services.lever_rollup.refresh()
 
 
-async def rolled_up(services: Services) -> tuple[int, int]:
+async def rolled_up(services: Services) -> tuple[int, int, int]:
+    """(decisions, outcomes) in the rollup per day, and the decisions it saw unactivated."""
     async with services.sessions() as session:
-        days = await session.scalar(select(func.coalesce(func.sum(LeverDaySums.decisions), 0)))
-        still_open = await session.scalar(select(func.count()).select_from(LeverOpenDecision))
-    return int(days or 0), int(still_open or 0)
+        decisions, outcomes = (await session.execute(
+            select(func.coalesce(func.sum(LeverDaySums.decisions), 0), func.coalesce(func.sum(LeverDaySums.outcomes), 0))
+        )).one()
+        waiting = await session.scalar(select(func.count()).select_from(LeverUnactivatedDecision))
+    return int(decisions), int(outcomes), int(waiting or 0)
 
 
 async def test_reports_over_the_rollup_equal_the_log_alone_before_and_after_new_activity(services, hand_log) -> None:
     await hand_log()
     truth = await every_report(services)
     await refresh(services)
-    # 14 decisions: 12 have an outcome; c-2's pending one and c-3's deferred one stay open.
-    assert await rolled_up(services) == (12, 2)
+    # 14 decisions, 12 with an outcome; c-3's deferred one is not activated.
+    assert await rolled_up(services) == (14, 12, 1)
     assert await every_report(services) == truth
 
     offers = services.offers
     async with services.sessions() as session:
-        open_ids = dict((await session.execute(select(LeverOpenDecision.lever_key, LeverOpenDecision.decision_id))).all())
-        assert set(open_ids) == {"DISCOUNT_10", "FREE_SHIPPING"}
+        unanswered = select(Decision.lever_key, Decision.id).where(~exists().where(Outcome.decision_id == Decision.id))
+        open_ids = dict((await session.execute(unanswered)).all())
+        assert set(open_ids) == {"DISCOUNT_10", "FREE_SHIPPING"}  # c-2's pending one, c-3's deferred one
         first = await session.scalar(select(func.min(Decision.id)))
     moment = datetime(2026, 10, 13, 10, 20, tzinfo=UTC)
     offers.decisions.clock = offers.outcomes.clock = lambda: moment
-    # An open decision answered, an open one activated, a settled one's customer moved to a segment,
+    # An activated decision answered, the unactivated one activated, a settled one's customer moved to a segment,
     # and new decisions above the watermark, answered or not.
     await offers.outcomes.record(OutcomeReport(open_ids["DISCOUNT_10"], True, 70.0))
     await offers.decisions.activate(open_ids["FREE_SHIPPING"])
@@ -93,10 +97,12 @@ async def test_reports_over_the_rollup_equal_the_log_alone_before_and_after_new_
 
     current = await every_report(services)
     assert current != truth
-    assert current == await from_the_log_alone(services)
-    await refresh(services)
-    assert await rolled_up(services) == (14, 2)  # plus the answered open one and the new answered one
+    await refresh(services)  # from the watermarks it had
+    assert await rolled_up(services) == (16, 14, 0)
     assert await every_report(services) == current
+    assert current == await from_the_log_alone(services)
+    await refresh(services)  # from zero
+    assert await rolled_up(services) == (16, 14, 0)
 
     later = moment + timedelta(hours=1)
     offers.decisions.clock = offers.outcomes.clock = lambda: later
@@ -111,6 +117,6 @@ async def test_a_refresh_waits_for_transactions_that_were_open_when_it_saw_the_n
     async with services.sessions() as other:
         await other.execute(select(1))  # a transaction open from before the first refresh
         await refresh(services)
-        assert await rolled_up(services) == (0, 0)
+        assert await rolled_up(services) == (0, 0, 0)
     await services.lever_rollup.refresh()
-    assert await rolled_up(services) == (12, 2)
+    assert await rolled_up(services) == (14, 12, 1)

@@ -1,4 +1,5 @@
-"""reports: the lever reports' rollup of settled decisions, its watermarks and open decisions
+"""reports: the lever reports' rollup of the decision log, its watermarks, the decisions it saw
+unactivated, and an index of the unactivated decisions
 
 Revision ID: 0012
 Revises: 0011
@@ -70,19 +71,23 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "lever_open_decisions",
+        "lever_unactivated_decisions",
         _point(),
         sa.Column("decision_id", sa.BigInteger(), nullable=False),
         sa.Column("lever_key", sa.String(64), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("campaign_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("activated_at", sa.DateTime(timezone=True), nullable=True),
-        _point_key("lever_open_decisions"),
-        sa.PrimaryKeyConstraint("decision_point_id", "decision_id", name=op.f("pk_lever_open_decisions")),
+        _point_key("lever_unactivated_decisions"),
+        sa.PrimaryKeyConstraint("decision_point_id", "decision_id", name=op.f("pk_lever_unactivated_decisions")),
+    )
+    op.create_index(
+        "ix_decisions_unactivated", "decisions", ["decision_point_id", "id"],
+        postgresql_where=sa.text("activated_at IS NULL"), sqlite_where=sa.text("activated_at IS NULL"),
     )
 
 
 def downgrade() -> None:
-    for table in ("lever_open_decisions", "lever_customer_sums", "lever_day_sums", "lever_rollup_marks"):
+    op.drop_index("ix_decisions_unactivated", table_name="decisions")
+    for table in ("lever_unactivated_decisions", "lever_customer_sums", "lever_day_sums", "lever_rollup_marks"):
         op.drop_table(table)
