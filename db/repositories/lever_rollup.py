@@ -80,11 +80,13 @@ async def database_now(session: AsyncSession) -> datetime:
 
 
 async def transactions_open_since(session: AsyncSession, moment: datetime) -> bool:
-    """Whether any other session of this database (PostgreSQL) has had its transaction open since
-    ``moment`` or before: until none has, an id it drew from a sequence then may still commit."""
+    """Whether any other client session of this database (PostgreSQL) has had its transaction open
+    since ``moment`` or before: until none has, an id it drew from a sequence then may still
+    commit. (Autovacuum's long transactions never insert, so they do not count.)"""
     query = text(
         "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND xact_start <= :moment)"
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+        "AND xact_start IS NOT NULL AND xact_start <= :moment)"
     )
     return bool(await session.scalar(query, {"moment": moment}))
 
