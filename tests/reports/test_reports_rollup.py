@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, exists, func, select
 
 from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision, Outcome
 from services.container import Services
 from services.offers.values import DecideRequest, OutcomeReport
+from services.reports.rollup import LeverRollup, RollupRefresher
 from services.reports.values import ReportFilter
 from tests.reports.hand_log import POINT
 
@@ -120,3 +122,20 @@ async def test_a_refresh_waits_for_transactions_that_were_open_when_it_saw_the_n
         assert await rolled_up(services) == (0, 0, 0)
     await services.lever_rollup.refresh()
     assert await rolled_up(services) == (14, 12, 1)
+
+
+async def test_a_refresh_in_batches_of_a_few_decisions_builds_the_same_rollup(services, hand_log) -> None:
+    await hand_log()
+    truth = await every_report(services)
+    small = LeverRollup(services.sessions, batch=3)
+    await small.refresh()
+    await small.refresh()
+    assert await rolled_up(services) == (14, 12, 1)
+    assert await every_report(services) == truth
+
+
+def test_batches_and_intervals_must_be_positive(services) -> None:
+    with pytest.raises(ValueError, match="`batch` must be >= 1, got 0"):
+        LeverRollup(services.sessions, batch=0)
+    with pytest.raises(ValueError, match="`interval` must be > 0, got 0"):
+        RollupRefresher(services.lever_rollup, interval=0)
