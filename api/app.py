@@ -32,6 +32,7 @@ from db import migrate
 from db.checkpoint import WalCheckpointer
 from db.session import make_engine
 from services.container import Services
+from services.reports.rollup import RollupRefresher
 
 log = logging.getLogger("ciclo")
 

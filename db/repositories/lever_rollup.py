@@ -69,8 +69,9 @@ async def marks(session: AsyncSession, point_id: int) -> Watermark:
 
 
 async def newest(session: AsyncSession, point_id: int) -> Watermark:
-    """The largest decision and outcome ids of a point that this transaction sees."""
-    decision = await session.scalar(select(func.max(Decision.id)).where(Decision.decision_point_id == point_id))
+    """The largest decision id and the point's largest outcome id that this transaction sees. (Any
+    decision id is a watermark for every point; the largest of one point could take a scan.)"""
+    decision = await session.scalar(select(func.max(Decision.id)))
     outcome = await session.scalar(select(func.max(Outcome.id)).where(Outcome.decision_point_id == point_id))
     return Watermark(int(decision or 0), int(outcome or 0))
 
