@@ -21,7 +21,7 @@ from db.repositories import offers as offer_repo
 log = logging.getLogger("ciclo.reports")
 
 DEFAULT_INTERVAL = 30.0
-BATCH = 200_000
+BATCH = 50_000  # decisions per refresh transaction (on SQLite each holds the write lock)
 
 
 class Step(enum.Enum):
