@@ -4,13 +4,14 @@ rollup was refreshed and whatever was logged, activated or answered since."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, exists, func, select
 
-from db.models import Decision, LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision, Outcome
+from db.models import Customer, Decision, LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision, Outcome
 from services.container import Services
 from services.offers.values import DecideRequest, OutcomeReport
 from services.reports.rollup import LeverRollup, RollupRefresher
@@ -139,3 +140,66 @@ def test_batches_and_intervals_must_be_positive(services) -> None:
         LeverRollup(services.sessions, batch=0)
     with pytest.raises(ValueError, match="`interval` must be > 0, got 0"):
         RollupRefresher(services.lever_rollup, interval=0)
+
+
+async def counted_in_the_log(services: Services) -> dict[str, dict[str, tuple[int, int, int, int, float]]]:
+    """Per lever and per (stage, lever): decisions, activated, outcomes, accepted and revenue,
+    counted in Python from the decision and outcome rows (an oracle independent of the reports)."""
+    rows = select(Decision.lever_key, Customer.stage, Decision.activated_at, Outcome.id, Outcome.accepted, Outcome.revenue)
+    rows = rows.join(Customer, Customer.id == Decision.customer_id).outerjoin(Outcome, Outcome.decision_id == Decision.id)
+    found: dict[str, dict[str, list[float]]] = {"lever": {}, "stage": {}}
+    async with services.sessions() as session:
+        for lever, stage, activated, outcome, accepted, revenue in (await session.execute(rows)).all():
+            for kind, key in (("lever", lever), ("stage", f"{stage}/{lever}")):
+                sums = found[kind].setdefault(key, [0, 0, 0, 0, 0.0])
+                earned = (revenue or 0.0) if accepted else 0.0
+                for index, value in enumerate((1, activated is not None, outcome is not None, bool(accepted), earned)):
+                    sums[index] += value
+    return {kind: {key: tuple(values) for key, values in sums.items()} for kind, sums in found.items()}  # type: ignore[misc]
+
+
+async def counted_by_the_reports(services: Services) -> dict[str, dict[str, tuple[int, int, int, int, float]]]:
+    reports = services.lever_reports
+    lever = {p.lever: (p.decisions, p.activated, p.outcomes, p.accepted, p.revenue)
+             for p in await reports.performance(POINT) if p.decisions}
+    stage = {f"{g.group}/{p.lever}": (p.decisions, p.activated, p.outcomes, p.accepted, p.revenue)
+             for g in await reports.performance_by(POINT, "STAGE") for p in g.levers}
+    return {"lever": lever, "stage": stage}
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+async def test_random_decisions_outcomes_activations_and_refreshes_keep_the_reports_equal_to_the_log(
+    services, hand_log, seed
+) -> None:
+    await hand_log()
+    rng = random.Random(seed)
+    offers = services.offers
+    customers = [f"c-{i}" for i in range(1, 7)]
+    levers = ["DISCOUNT_10", "FREE_SHIPPING", "PERSONAL_CALL", "NO_ACTION"]
+    unanswered: list[int] = []
+    unactivated: list[int] = []
+    refreshes = 0
+    for step in range(40):
+        moment = datetime(2026, 10, 15, tzinfo=UTC) + timedelta(hours=step)
+        offers.decisions.clock = offers.outcomes.clock = lambda moment=moment: moment
+        action = rng.choice(["decide", "decide", "answer", "activate", "refresh", "segment"])
+        if action == "decide":
+            activate = rng.random() < 0.7
+            made = await offers.decisions.decide(
+                DecideRequest(POINT, rng.choice(customers), candidates=(rng.choice(levers),), activate=activate)
+            )
+            (unanswered if activate else unactivated).append(made.id)
+        elif action == "answer" and unanswered:
+            decision_id = unanswered.pop(rng.randrange(len(unanswered)))
+            accepted = rng.random() < 0.5
+            await offers.outcomes.record(OutcomeReport(decision_id, accepted, rng.choice([5.0, 12.5, 40.0]) if accepted else None))
+        elif action == "activate" and unactivated:
+            decision_id = unactivated.pop(rng.randrange(len(unactivated)))
+            await offers.decisions.activate(decision_id)
+            unanswered.append(decision_id)
+        elif action == "refresh":
+            refreshes += await services.lever_rollup.refresh()
+        elif action == "segment":
+            assert not (await services.segments.change_members("vip", [rng.choice(customers)], add=rng.random() < 0.5)).errors
+        assert await counted_by_the_reports(services) == await counted_in_the_log(services), (step, action)
+    assert refreshes > 0  # the rollup was read from, not only the log
