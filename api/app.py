@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,10 +15,11 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET, UnsetType
 
 from api import dashboard
 from api import logs, metrics
-from api.auth import AuthGate
+from api.auth import AuthGate, authenticate_connection
 from api.context import Context
 from api.health import healthz, readyz
 from api.http_limits import BodySizeLimit, RequestTimeout
@@ -37,9 +39,12 @@ log = logging.getLogger("ciclo")
 
 
 class CicloGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if ide else None)
+    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool, auth: bool) -> None:
+        # A socket that has not sent its connection_init (and so its key) is closed after 10 s
+        # (4408) instead of Strawberry's minute.
+        super().__init__(schema, graphql_ide="graphiql" if ide else None, connection_init_wait_timeout=timedelta(seconds=10))
         self._app = app
+        self._auth = auth
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = self._app.state.services
@@ -51,6 +56,10 @@ class CicloGraphQL(GraphQL[Context, None]):
             services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
             trace=getattr(state, "trace", None),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        await authenticate_connection(context, enabled=self._auth)
+        return UNSET
 
 
 class NoApiKeys(RuntimeError):
@@ -106,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     app = Starlette(lifespan=lifespan)
-    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production), enabled=settings.auth)
+    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth), enabled=settings.auth)
     app.router.routes.extend(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),

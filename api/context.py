@@ -22,6 +22,8 @@ class Context:
     role: Role | None = Role.ADMIN
     # What the request log and metrics learn about the operation (api.observability), if anyone listens.
     trace: Any = None
+    # A WebSocket's connection_init payload (Strawberry fills it in); api.auth reads the key there.
+    connection_params: dict[str, Any] | None = None
 
 
 Info = strawberry.Info[Context, None]
