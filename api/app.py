@@ -80,13 +80,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.pool_size)
+        read_engine = (
+            make_engine(settings.read_database_url, pool_size=settings.pool_size)
+            if settings.read_database_url else None
+        )
         if settings.migrate:
             await migrate.upgrade(engine)
         # The pid seeds this worker's offer random streams: two workers never share one.
-        services = Services.build(engine, worker=os.getpid())
+        services = Services.build(engine, worker=os.getpid(), read_engine=read_engine)
         if settings.auth and not await services.keys.count_active():
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
             raise NoApiKeys()
+        if read_engine is not None:
+            log.info("reports and evaluations read from %s", read_engine.url.render_as_string(hide_password=True))
         if not settings.auth:
             log.warning("authentication is OFF: every caller acts as ADMIN (CICLO_AUTH=off)")
         if settings.demo:
@@ -113,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     app = Starlette(lifespan=lifespan)
     graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth), enabled=settings.auth)
