@@ -19,7 +19,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import dashboard
 from api import logs, metrics
-from api.auth import AuthGate, authenticate_connection
+from api.auth import AuthGate
 from api.context import Context
 from api.health import healthz, readyz
 from api.http_limits import BodySizeLimit, RequestTimeout
@@ -28,6 +28,7 @@ from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
 from api.request_log import RequestLog
 from api.schema import CicloSchema, build_schema
+from api.socket_auth import KeyCheckedGraphQLWS, KeyCheckedTransportWS, authenticate_connection
 from api.settings import Settings
 from api.timing import ServerTimingMiddleware
 from db import migrate
@@ -45,6 +46,9 @@ class CicloGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if ide else None, connection_init_wait_timeout=timedelta(seconds=10))
         self._app = app
         self._auth = auth
+        if auth:
+            self.graphql_transport_ws_handler_class = KeyCheckedTransportWS
+            self.graphql_ws_handler_class = KeyCheckedGraphQLWS
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = self._app.state.services
@@ -54,7 +58,7 @@ class CicloGraphQL(GraphQL[Context, None]):
         role = getattr(state, "role", None)
         return Context(
             services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
-            trace=getattr(state, "trace", None),
+            trace=getattr(state, "trace", None), api_key=getattr(state, "api_key", None),
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType:

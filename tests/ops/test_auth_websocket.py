@@ -16,16 +16,28 @@ import httpx
 import pytest
 import websockets
 
+from db.session import make_engine, make_sessionmaker
+from services.keys import ApiKeys
 from tests.conftest import LiveServer, start_server, stop_server
-from tests.ops.test_auth_http import Keys, _make_keys
+from tests.ops.test_auth_http import Keys, _make_keys, _revoke
 
 SUBSCRIBE = {"id": "1", "type": "subscribe", "payload": {"query": "subscription { alertRaised { type customerId } }"}}
+
+
+async def _campaign_key(database_url: str, name: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        return (await ApiKeys(make_sessionmaker(engine)).create("CAMPAIGN", name))[0]
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
 def secured(database_url: str) -> Iterator[tuple[LiveServer, Keys]]:
     keys = asyncio.run(_make_keys(database_url))
-    server = start_server(database_url, auth=True)
+    for name in ("ws-payload", "ws-header"):
+        keys.by_role[name] = asyncio.run(_campaign_key(database_url, name))
+    server = start_server(database_url, auth=True, env={"CICLO_KEY_CACHE_SECONDS": "0.5"})
     try:
         yield server, keys
     finally:
@@ -48,7 +60,7 @@ async def _socket(server: LiveServer, init: dict[str, Any] | None, *, header_key
 
 
 async def _closed_with(socket: Any) -> tuple[int, str]:
-    """The close code and reason after the server's answer to connection_init (no ack allowed)."""
+    """The close code and reason of a socket the server closes next (any message first fails)."""
     try:
         message = await asyncio.wait_for(socket.recv(), 10)
     except websockets.ConnectionClosed as closed:
@@ -145,16 +157,39 @@ async def check_campaign_keys_receive_alerts_by_payload_or_header(server: LiveSe
             await socket.close()
 
 
+async def check_revoking_a_key_closes_its_open_sockets(server: LiveServer, keys: Keys) -> None:
+    by_payload = await _socket(server, {"apiKey": keys.by_role["ws-payload"]})
+    by_header = await _socket(server, None, header_key=keys.by_role["ws-header"])
+    untouched = await _socket(server, {"apiKey": keys.by_role["CAMPAIGN"]})
+    opened = [by_payload, by_header, untouched]
+    try:
+        for socket in opened:
+            await _acknowledged(socket)
+            await socket.send(json.dumps(SUBSCRIBE))
+        await asyncio.sleep(1.5)  # past a re-check: still open while the keys are valid
+        for name in ("ws-payload", "ws-header"):
+            await _revoke(server.database_url, name)
+        # Re-checked every max(cache 0.5 s, 1 s): closed well within 10 s.
+        assert await _closed_with(by_payload) == (4403, "Forbidden")
+        assert await _closed_with(by_header) == (4403, "Forbidden")
+        _raise_a_complaint(server, keys.by_role["CAMPAIGN"], "ws-after-revoke")
+        assert (await _next_alert(untouched))["type"] == "COMPLAINT"
+    finally:
+        for socket in opened:
+            await socket.close()
+
+
 async def test_subscriptions_authenticate_with_a_key_in_connection_init_or_the_upgrade_header(
     secured: tuple[LiveServer, Keys],
 ) -> None:
     """One server per backend: refusals (4403 for missing, unknown, unreadable and revoked keys;
     HTTP 403 for a bad header), FORBIDDEN for a role without the subscription, alerts delivered to
-    CAMPAIGN keys however they present them."""
+    CAMPAIGN keys however they present them, open sockets closed once their key is revoked."""
     server, keys = secured
     await check_missing_unknown_and_revoked_keys_close_the_socket_4403(server, keys)
     await check_an_invalid_header_key_is_refused_at_the_upgrade(server, keys)
     await check_the_older_protocol_gets_the_reason(server, keys)
     await check_a_denied_role_gets_forbidden_and_its_subscription_never_runs(server, keys)
     await check_campaign_keys_receive_alerts_by_payload_or_header(server, keys)
+    await check_revoking_a_key_closes_its_open_sockets(server, keys)
     assert "websocket refused: invalid or revoked API key" in server.log_text()

@@ -1,4 +1,4 @@
-"""Where a WebSocket's connection_init payload carries its API key (api.auth.connection_key)."""
+"""Where a WebSocket's connection_init payload carries its API key (api.socket_auth.connection_key)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.auth import connection_key
+from api.socket_auth import connection_key
 
 
 @pytest.mark.parametrize(
