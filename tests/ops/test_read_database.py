@@ -8,8 +8,6 @@ queries went there. That proves the routing, not replication.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +23,7 @@ from services.errors import CustomerNotFound
 from services.evaluation.log_import import LoggedDecisionDraft
 from services.evaluation.values import PolicyCandidate
 from services.offers.errors import UnknownDecisionPoint
-from tests.conftest import _admin, _db_url, start_server, stop_server
+from tests.conftest import scratch_database, start_server, stop_server
 from tests.evaluation.campaign import generate_campaign
 from tests.evaluation.conftest import configure_winback
 from tests.reports.hand_log import POINT, build_hand_log
@@ -34,18 +32,9 @@ from tests.reports.hand_log import POINT, build_hand_log
 @pytest.fixture
 def read_database_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A second migrated database on the same backend, standing in for a read replica."""
-    if database_url.startswith("sqlite"):
-        path = tmp_path / "replica.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    template = request.getfixturevalue("postgres_template")
-    name = f"ciclo_r_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    try:
-        yield _db_url(name)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with scratch_database(request, tmp_path, backend, "replica") as url:
+        yield url
 
 
 def _logged(rows: list[dict]) -> list[LoggedDecisionDraft]:
