@@ -35,6 +35,7 @@ from db import migrate
 from db.checkpoint import WalCheckpointer
 from db.session import make_engine
 from services.container import Services
+from services.reports.rollup import DEFAULT_INTERVAL as DEFAULT_ROLLUP_SECONDS
 from services.reports.rollup import RollupRefresher
 
 log = logging.getLogger("ciclo")
@@ -114,8 +115,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await lifecycle.start()
         sampler = metrics.Sampler(services)
         sampler.start()
-        rollup = RollupRefresher(services.lever_rollup)
-        rollup.start()
+        rollup_seconds = float(os.environ.get("CICLO_ROLLUP_SECONDS", DEFAULT_ROLLUP_SECONDS))
+        rollup = RollupRefresher(services.lever_rollup, rollup_seconds if rollup_seconds > 0 else DEFAULT_ROLLUP_SECONDS)
+        if rollup_seconds > 0:
+            rollup.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
