@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,11 @@ SWEEP_ENV = "CICLO_SWEEP_SECONDS"
 DEFAULT_SWEEP_SECONDS = 300.0
 # How long the drainer waits when the lifecycle queue is empty.
 DRAIN_IDLE_SECONDS = 0.2
+# While batches keep arriving, the drainer waits for this long a pause in this process's
+# ingestion, or until its oldest queued batch has waited CICLO_LIFECYCLE_MAX_LAG_SECONDS.
+DRAIN_QUIET_SECONDS = 0.25
+MAX_LAG_ENV = "CICLO_LIFECYCLE_MAX_LAG_SECONDS"
+DEFAULT_MAX_LAG_SECONDS = 5.0
 log = logging.getLogger("ciclo.lifecycle")
 
 
@@ -29,11 +35,37 @@ def sweep_seconds() -> float:
     return value
 
 
+def max_lag_seconds() -> float:
+    """CICLO_LIFECYCLE_MAX_LAG_SECONDS: how long a queued batch may wait for a pause in ingestion
+    before the drainer runs anyway (default 5)."""
+    raw = os.environ.get(MAX_LAG_ENV)
+    value = float(raw) if raw else DEFAULT_MAX_LAG_SECONDS
+    if value < 0:
+        raise ValueError(f"`{MAX_LAG_ENV}` must be >= 0, got {value}")
+    return value
+
+
+def drain_wait(now: float, last_queued: float | None, backlog_since: float | None, *, quiet: float, max_lag: float) -> float:
+    """Seconds the drainer should still wait before its next pass; 0 when it is due.
+
+    The pass for a large batch competes with ingestion for the process (and, on SQLite, for the
+    write lock), so during a burst it waits for a pause of ``quiet`` seconds, but never lets the
+    oldest queued batch wait more than ``max_lag``. Batches queued by other workers (nothing
+    queued here) are drained at once.
+    """
+    if last_queued is None:
+        return 0.0
+    until_quiet = last_queued + quiet - now
+    until_late = (backlog_since if backlog_since is not None else last_queued) + max_lag - now
+    return max(0.0, min(until_quiet, until_late))
+
+
 class LifecycleRuntime:
     def __init__(self, services: Services, database_url: str, interval: float | None = None) -> None:
         self._services = services
         self._url = database_url
         self._interval = sweep_seconds() if interval is None else interval
+        self._max_lag = max_lag_seconds()
         self._task: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._listener: PostgresListener | None = None
@@ -48,8 +80,16 @@ class LifecycleRuntime:
         self._drainer = asyncio.create_task(self._drain_forever(), name="ciclo-lifecycle-drain")
 
     async def _drain_forever(self) -> None:
-        """Run the lifecycle pass owed by large event batches, as soon as they commit."""
+        """Run the lifecycle pass owed by large event batches, at the first pause in ingestion."""
+        lifecycle = self._services.lifecycle
         while True:
+            wait = drain_wait(
+                time.monotonic(), lifecycle.last_queued, lifecycle.backlog_since,
+                quiet=DRAIN_QUIET_SECONDS, max_lag=self._max_lag,
+            )
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
             try:
                 done = await self._services.lifecycle.drain()
             except Exception:  # noqa: BLE001 - retried on the next round

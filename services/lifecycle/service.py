@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,10 @@ class Lifecycle:
         # Customers whose facts event passes merged forward / derived from the timeline, since start.
         self.facts_merged = 0
         self.facts_derived = 0
+        # When this process last queued a batch, and since when its queue has not been found empty
+        # (time.monotonic); the server's drainer paces itself on them (api.lifecycle_runtime).
+        self.last_queued: float | None = None
+        self.backlog_since: float | None = None
 
     def now(self) -> datetime:
         """The lifecycle clock (tests pin it); the other lifecycle services read time through it."""
@@ -111,6 +116,9 @@ class Lifecycle:
         if len(customer_ids) > self.inline_max:
             event_ids = None if events is None else [e.id for e in events]
             await queue_repo.enqueue(session, sorted(customer_ids), self.clock(), event_ids)
+            self.last_queued = time.monotonic()
+            if self.backlog_since is None:
+                self.backlog_since = self.last_queued
             return RefreshOutcome()
         return await self._pass(session, sorted(customer_ids), events)
 
@@ -118,9 +126,12 @@ class Lifecycle:
         """Run the owed pass for the oldest queued batches (about ``limit`` customers) in one
         transaction; returns how many customers were processed (0 when the queue is empty or
         another worker holds it all)."""
+        started = time.monotonic()
         async with self._sessions.begin() as session:
             taken = await queue_repo.take(session, limit)
             if not taken.entry_ids:
+                if self.last_queued is None or self.last_queued < started:
+                    self.backlog_since = None
                 return 0
             # Customers erased since their batch was queued are simply absent from the pass.
             listed = [c for c in taken.customer_ids if c not in taken.unlisted]

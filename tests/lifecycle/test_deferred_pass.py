@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.container import Services
 from services.domain import CustomerDraft, EventDraft
 from services.events import Events
@@ -87,3 +89,39 @@ def test_the_server_drains_a_large_batch_within_seconds(live_server) -> None:  #
             break
         time.sleep(0.1)
     assert counts["CONVERSION"] == 150, counts
+
+
+def test_the_drainer_waits_for_a_pause_in_ingestion_but_never_past_the_max_lag() -> None:
+    from api.lifecycle_runtime import drain_wait
+
+    pace = {"quiet": 0.25, "max_lag": 5.0}
+    assert drain_wait(100.0, None, None, **pace) == 0.0  # nothing queued here: drain at once
+    assert drain_wait(100.0, 99.9, 99.9, **pace) == pytest.approx(0.15)  # a batch just came: wait for a pause
+    assert drain_wait(100.0, 99.7, 98.0, **pace) == 0.0  # a pause of 0.3 s: due
+    assert drain_wait(100.0, 99.99, 95.01, **pace) == pytest.approx(0.01)  # still arriving, the oldest near its bound
+    assert drain_wait(100.0, 99.99, 95.0, **pace) == 0.0  # the oldest has waited 5 s: due whatever arrives
+    assert drain_wait(100.0, 99.99, 90.0, **{**pace, "max_lag": 0.0}) == 0.0  # max lag 0: drain as soon as queued
+
+
+def test_the_max_lag_comes_from_the_environment_and_refuses_a_negative_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.lifecycle_runtime import max_lag_seconds
+
+    monkeypatch.setenv("CICLO_LIFECYCLE_MAX_LAG_SECONDS", "1.5")
+    assert max_lag_seconds() == 1.5
+    monkeypatch.setenv("CICLO_LIFECYCLE_MAX_LAG_SECONDS", "-1")
+    with pytest.raises(ValueError, match="must be >= 0"):
+        max_lag_seconds()
+
+
+async def test_queueing_marks_a_backlog_that_an_empty_queue_clears(services: Services) -> None:
+    await services.customers.upsert_many([CustomerDraft(external_id=f"q{i}") for i in range(4)])
+    deferred = with_inline_max(services, inline_max=2)
+    assert deferred.lifecycle.last_queued is None and deferred.lifecycle.backlog_since is None
+    await deferred.events.record_many(purchases(4))
+    first = deferred.lifecycle.backlog_since
+    assert first is not None and deferred.lifecycle.last_queued == first
+    await deferred.events.record_many([dataclasses.replace(e, amount=5.0) for e in purchases(4)])
+    assert deferred.lifecycle.backlog_since == first  # the backlog is as old as its oldest batch
+    assert deferred.lifecycle.last_queued is not None and deferred.lifecycle.last_queued >= first
+    assert await deferred.lifecycle.drain_all() == 4
+    assert deferred.lifecycle.backlog_since is None
