@@ -18,9 +18,9 @@ SWEEP_ENV = "CICLO_SWEEP_SECONDS"
 DEFAULT_SWEEP_SECONDS = 300.0
 # How long the drainer waits when the lifecycle queue is empty.
 DRAIN_IDLE_SECONDS = 0.2
-# While batches keep arriving, the drainer waits for this long a pause in this process's
-# ingestion, or until its oldest queued batch has waited CICLO_LIFECYCLE_MAX_LAG_SECONDS.
-DRAIN_QUIET_SECONDS = 0.25
+# While recordEvents calls keep coming, the drainer waits until none has run for this long, or
+# until the oldest batch this process queued has waited CICLO_LIFECYCLE_MAX_LAG_SECONDS.
+DRAIN_QUIET_SECONDS = 0.5
 MAX_LAG_ENV = "CICLO_LIFECYCLE_MAX_LAG_SECONDS"
 DEFAULT_MAX_LAG_SECONDS = 5.0
 log = logging.getLogger("ciclo.lifecycle")
@@ -45,18 +45,26 @@ def max_lag_seconds() -> float:
     return value
 
 
-def drain_wait(now: float, last_queued: float | None, backlog_since: float | None, *, quiet: float, max_lag: float) -> float:
+def drain_wait(
+    now: float, backlog_since: float | None, last_done: float | None, *, busy: bool, quiet: float, max_lag: float
+) -> float:
     """Seconds the drainer should still wait before its next pass; 0 when it is due.
 
-    The pass for a large batch competes with ingestion for the process (and, on SQLite, for the
-    write lock), so during a burst it waits for a pause of ``quiet`` seconds, but never lets the
-    oldest queued batch wait more than ``max_lag``. Batches queued by other workers (nothing
-    queued here) are drained at once.
+    A pass for a large batch competes with ingestion for the process (and, on SQLite, for the write
+    lock), so while recordEvents calls run (``busy``) or ended less than ``quiet`` seconds ago
+    (``last_done``) the drainer waits, but never lets the oldest batch this process queued
+    (``backlog_since``) wait more than ``max_lag``. With nothing queued here, what other workers
+    queued is drained at once.
     """
-    if last_queued is None:
+    if backlog_since is None:
         return 0.0
-    until_quiet = last_queued + quiet - now
-    until_late = (backlog_since if backlog_since is not None else last_queued) + max_lag - now
+    until_late = backlog_since + max_lag - now
+    if busy:
+        until_quiet = quiet
+    elif last_done is not None:
+        until_quiet = last_done + quiet - now
+    else:
+        until_quiet = 0.0
     return max(0.0, min(until_quiet, until_late))
 
 
@@ -81,11 +89,11 @@ class LifecycleRuntime:
 
     async def _drain_forever(self) -> None:
         """Run the lifecycle pass owed by large event batches, at the first pause in ingestion."""
-        lifecycle = self._services.lifecycle
+        lifecycle, events = self._services.lifecycle, self._services.events
         while True:
             wait = drain_wait(
-                time.monotonic(), lifecycle.last_queued, lifecycle.backlog_since,
-                quiet=DRAIN_QUIET_SECONDS, max_lag=self._max_lag,
+                time.monotonic(), lifecycle.backlog_since, events.last_done,
+                busy=events.in_flight > 0, quiet=DRAIN_QUIET_SECONDS, max_lag=self._max_lag,
             )
             if wait > 0:
                 await asyncio.sleep(wait)

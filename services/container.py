@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import make_sessionmaker
+from db.write_gate import WriteGate
 from services.customers import Customers
 from services.evaluation import Evaluation
 from services.events import Events
@@ -48,17 +49,19 @@ class Services:
     def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
         """``worker`` seeds this process's offer random streams (servers pass their pid)."""
         sessions = make_sessionmaker(engine)
+        gate = WriteGate(engine)
         lifecycle = Lifecycle(
             sessions,
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
+            write_gate=gate,
         )
         offers = Offers.build(sessions, worker=worker)
         return cls(
             engine=engine,
             sessions=sessions,
             customers=Customers(sessions, on_contact_data=lifecycle.on_events),
-            events=Events(sessions, on_recorded=lifecycle.on_events),
+            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate),
             lifecycle=lifecycle,
             alerts=Alerts(sessions, lifecycle.now),
             rule_segments=RuleSegments(sessions, lifecycle),

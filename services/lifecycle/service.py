@@ -19,6 +19,7 @@ from db.repositories import lifecycle as repo
 from db.repositories import events as event_repo
 from db.repositories import lifecycle_queue as queue_repo
 from db.base import utcnow
+from db.write_gate import WriteGate, held
 from services.lifecycle import broadcast, membership, scores
 from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
@@ -49,10 +50,12 @@ class Lifecycle:
         broadcaster: Broadcaster | None = None,
         clock: Clock = utcnow,
         inline_max: int = DEFAULT_INLINE_MAX,
+        write_gate: WriteGate | None = None,
     ) -> None:
         if inline_max < 0:
             raise ValueError(f"`inline_max` must be >= 0, got {inline_max}")
         self._sessions = sessionmaker
+        self._gate = write_gate
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
         self.clock = clock
@@ -61,7 +64,7 @@ class Lifecycle:
         self.facts_merged = 0
         self.facts_derived = 0
         # When this process last queued a batch, and since when its queue has not been found empty
-        # (time.monotonic); the server's drainer paces itself on them (api.lifecycle_runtime).
+        # (time.monotonic): how long the oldest batch it queued may have waited (api.lifecycle_runtime).
         self.last_queued: float | None = None
         self.backlog_since: float | None = None
 
@@ -127,7 +130,9 @@ class Lifecycle:
         transaction; returns how many customers were processed (0 when the queue is empty or
         another worker holds it all)."""
         started = time.monotonic()
-        async with self._sessions.begin() as session:
+        # On SQLite the pass reads stored facts before its first write: behind the gate, no event
+        # batch of this process (with its inline pass) can commit in between.
+        async with held(self._gate), self._sessions.begin() as session:
             taken = await queue_repo.take(session, limit)
             if not taken.entry_ids:
                 if self.last_queued is None or self.last_queued < started:
