@@ -88,31 +88,32 @@ def _logged(row: dict[str, Any], event_id: int) -> Logged:
 
 # PostgreSQL: one statement whose 13 parameters are arrays, a column each. The driver encodes each
 # array in one go and the server plans a 13-parameter statement once, where a multi-row VALUES
-# insert of a 1,000-event batch carried 13,000 parameters (most of the batch's client time).
+# insert of a 1,000-event batch carried 13,000 parameters (most of the batch's client time). It goes
+# straight to the driver, like the SQLite insert: the returned values need no conversion (amount
+# comes back as float8, as the Numeric(asdecimal=False) column would give it).
 _PG_TYPES = {
     "customer_id": "bigint", "type": "text", "occurred_at": "timestamptz", "recorded_at": "timestamptz",
     "amount": "numeric", "currency": "text", "category": "text", "score": "smallint", "channel": "text",
     "direction": "text", "reason": "text", "payload": "text", "idempotency_key": "text",
 }
-_PG_INSERT = text(
+_PG_INSERT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"SELECT {', '.join('u.payload::jsonb' if c == 'payload' else f'u.{c}' for c in EVENT_COLUMNS)} "
-    f"FROM unnest({', '.join(f'CAST(:{c} AS {_PG_TYPES[c]}[])' for c in EVENT_COLUMNS)}) "
+    f"FROM unnest({', '.join(f'${i}::{_PG_TYPES[c]}[]' for i, c in enumerate(EVENT_COLUMNS, 1))}) "
     f"AS u({', '.join(EVENT_COLUMNS)}) "
     "ON CONFLICT (idempotency_key) DO NOTHING "
-    f"RETURNING {', '.join(c.name for c in LOGGED)}"
-).columns(*LOGGED)
+    f"RETURNING {', '.join(f'{c.name}::float8 AS {c.name}' if c.name == 'amount' else c.name for c in LOGGED)}"
+)
 
 
-def _pg_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def _pg_columns(rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
     columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
-    dumps = json.dumps
     for row in rows:
         get = row.get
         for name in EVENT_COLUMNS:
             columns[name].append(get(name))
-    columns["payload"] = [dumps(p or {}, separators=(",", ":")) for p in columns["payload"]]
-    return columns
+    columns["payload"] = [json.dumps(p, separators=(",", ":")) if p else "{}" for p in columns["payload"]]
+    return tuple(columns.values())
 
 
 async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[Any]]:
@@ -130,7 +131,8 @@ async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> li
             return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
         query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
         return list(reversed((await session.execute(query)).all()))
-    found = (await session.execute(_PG_INSERT, _pg_columns(rows))).all()
+    connection = await session.connection()
+    found = (await connection.exec_driver_sql(_PG_INSERT, _pg_columns(rows))).all()
     return sorted(found, key=lambda row: row.id)
 
 
