@@ -47,6 +47,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # The text SQLAlchemy's SQLite DATETIME would write for the UTC time, in one step.
+
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else sqlite_timestamp(value)
+        return process
+
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
