@@ -16,6 +16,16 @@ from services.domain import CustomerDraft, EventDraft
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+async def _state(services: Services) -> tuple[object, ...]:
+    """Every customer's stage and purchase facts, to compare with what a recompute gives."""
+    async with services.sessions() as session:
+        stages = sorted((await session.execute(select(Customer.id, Customer.stage))).all())
+        counts = sorted((await session.execute(
+            select(CustomerMetrics.customer_id, CustomerMetrics.purchase_count, CustomerMetrics.last_purchase_at)
+        )).all())
+    return stages, counts
+
+
 async def test_concurrent_batches_on_overlapping_customers_match_a_recompute(services: Services) -> None:
     services.lifecycle.clock = lambda: NOW
     await services.customers.upsert_many([CustomerDraft(external_id=f"z{i}") for i in range(20)])
@@ -35,17 +45,9 @@ async def test_concurrent_batches_on_overlapping_customers_match_a_recompute(ser
     results = await asyncio.gather(*(services.events.record_many(batch()) for _ in range(8)))
     assert all(not r.errors for r in results)
 
-    async def state() -> tuple[object, ...]:
-        async with services.sessions() as session:
-            stages = sorted((await session.execute(select(Customer.id, Customer.stage))).all())
-            counts = sorted((await session.execute(
-                select(CustomerMetrics.customer_id, CustomerMetrics.purchase_count, CustomerMetrics.last_purchase_at)
-            )).all())
-        return stages, counts
-
-    before = await state()
+    before = await _state(services)
     await services.lifecycle.recompute(scores_too=False)
-    assert await state() == before
+    assert await _state(services) == before
 
 
 async def test_a_drain_running_beside_inline_batches_on_the_same_customers_matches_a_recompute(services: Services) -> None:
@@ -74,14 +76,6 @@ async def test_a_drain_running_beside_inline_batches_on_the_same_customers_match
     assert all(not r.errors for r in results[1:])
     await lifecycle.drain_all()
 
-    async def state() -> tuple[object, ...]:
-        async with services.sessions() as session:
-            stages = sorted((await session.execute(select(Customer.id, Customer.stage))).all())
-            counts = sorted((await session.execute(
-                select(CustomerMetrics.customer_id, CustomerMetrics.purchase_count, CustomerMetrics.last_purchase_at)
-            )).all())
-        return stages, counts
-
-    before = await state()
+    before = await _state(services)
     await services.lifecycle.recompute(scores_too=False)
-    assert await state() == before
+    assert await _state(services) == before
