@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET, UnsetType
 
 from api import dashboard
 from api import logs, metrics
@@ -26,20 +28,28 @@ from api.loaders import Loaders
 from api.request_id import RequestIdMiddleware
 from api.request_log import RequestLog
 from api.schema import CicloSchema, build_schema
+from api.socket_auth import KeyCheckedGraphQLWS, KeyCheckedTransportWS, authenticate_connection
 from api.settings import Settings
 from api.timing import ServerTimingMiddleware
 from db import migrate
 from db.checkpoint import WalCheckpointer
 from db.session import make_engine
 from services.container import Services
+from services.reports.rollup import RollupRefresher
 
 log = logging.getLogger("ciclo")
 
 
 class CicloGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if ide else None)
+    def __init__(self, schema: CicloSchema, app: Starlette, *, ide: bool, auth: bool) -> None:
+        # A socket that has not sent its connection_init (and so its key) is closed after 10 s
+        # (4408) instead of Strawberry's minute.
+        super().__init__(schema, graphql_ide="graphiql" if ide else None, connection_init_wait_timeout=timedelta(seconds=10))
         self._app = app
+        self._auth = auth
+        if auth:
+            self.graphql_transport_ws_handler_class = KeyCheckedTransportWS
+            self.graphql_ws_handler_class = KeyCheckedGraphQLWS
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = self._app.state.services
@@ -49,8 +59,12 @@ class CicloGraphQL(GraphQL[Context, None]):
         role = getattr(state, "role", None)
         return Context(
             services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
-            trace=getattr(state, "trace", None),
+            trace=getattr(state, "trace", None), api_key=getattr(state, "api_key", None),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        await authenticate_connection(context, enabled=self._auth)
+        return UNSET
 
 
 class NoApiKeys(RuntimeError):
@@ -74,13 +88,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.pool_size)
+        read_engine = (
+            make_engine(settings.read_database_url, pool_size=settings.pool_size)
+            if settings.read_database_url else None
+        )
         if settings.migrate:
             await migrate.upgrade(engine)
         # The pid seeds this worker's offer random streams: two workers never share one.
-        services = Services.build(engine, worker=os.getpid())
+        services = Services.build(engine, worker=os.getpid(), read_engine=read_engine)
         if settings.auth and not await services.keys.count_active():
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
             raise NoApiKeys()
+        if read_engine is not None:
+            log.info("reports and evaluations read from %s", read_engine.url.render_as_string(hide_password=True))
         if not settings.auth:
             log.warning("authentication is OFF: every caller acts as ADMIN (CICLO_AUTH=off)")
         if settings.demo:
@@ -95,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await lifecycle.start()
         sampler = metrics.Sampler(services)
         sampler.start()
+        rollup = RollupRefresher(services.lever_rollup)
+        rollup.start()
         # Everything built at startup lives for the whole process: keep it out of the
         # collector's way, which shortens the pauses behind tail latencies.
         gc.collect()
@@ -107,13 +131,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await sampler.stop()
+            await rollup.stop()
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     app = Starlette(lifespan=lifespan)
-    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production), enabled=settings.auth)
+    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth), enabled=settings.auth)
     app.router.routes.extend(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -1,9 +1,12 @@
 """Bearer-key authentication in front of /graphql.
 
 Every request must carry ``Authorization: Bearer <key>``. A missing, unknown or revoked key is
-answered 401 with a GraphQL-shaped error before anything is parsed or run; a WebSocket upgrade
-without a valid key is refused (HTTP 403) the same way. A valid key puts its role in the request
-state, where the context picks it up. Keys are checked through services.keys (cached in process).
+answered 401 with a GraphQL-shaped error before anything is parsed or run. A valid key puts its role
+in the request state, where the context picks it up. Keys are checked through services.keys (cached
+in process).
+
+WebSockets: an upgrade whose header carries an invalid key is refused at once (HTTP 403). One
+without the header goes through: its key may come in ``connection_init`` (see api.socket_auth).
 
 With authentication off (``CICLO_AUTH=off``, ``--insecure-no-auth``, or ``--demo``), every caller
 acts as ADMIN.
@@ -18,14 +21,20 @@ from api.permissions import Role
 
 _AUTHORIZATION = b"authorization"
 _CHALLENGE = [(b"www-authenticate", b'Bearer realm="ciclo"')]
+MISSING_KEY = "Missing API key: send the header `Authorization: Bearer <key>`."
+INVALID_KEY = "Invalid or revoked API key."
+
+
+def parse_bearer(value: str) -> str | None:
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def bearer_token(scope: Scope) -> str | None:
     for name, value in scope.get("headers") or ():
         if name == _AUTHORIZATION:
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            token = token.strip()
-            return token if scheme.lower() == "bearer" and token else None
+            return parse_bearer(value.decode("latin-1"))
     return None
 
 
@@ -50,17 +59,19 @@ class AuthGate:
             return
         token = bearer_token(scope)
         principal = await scope["app"].state.services.keys.verify(token) if token else None
-        if principal is None and not _is_ide_page(scope):
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008, "reason": "missing or invalid API key"})
+        if scope["type"] == "websocket":
+            if token and principal is None:
+                # Closing before accepting: the client sees HTTP 403 on its upgrade.
+                await send({"type": "websocket.close", "code": 1008, "reason": INVALID_KEY})
                 return
-            message = (
-                "Invalid or revoked API key." if token
-                else "Missing API key: send the header `Authorization: Bearer <key>`."
-            )
-            await send_error(send, 401, "UNAUTHENTICATED", message, _CHALLENGE)
+            # Without a header the key may still come in connection_init (api.socket_auth).
+        elif principal is None and not _is_ide_page(scope):
+            await send_error(send, 401, "UNAUTHENTICATED", INVALID_KEY if token else MISSING_KEY, _CHALLENGE)
             return
         if principal is not None:
             state["role"] = Role(principal.role)
             state["key_name"] = principal.name
+            if scope["type"] == "websocket":
+                # An open socket re-checks its key (api.socket_auth): a revoke closes it.
+                state["api_key"] = token
         await self.app(scope, receive, send)

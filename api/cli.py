@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("CICLO_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("CICLO_WORKERS", "1")))
     _database_option(serve)
+    serve.add_argument(
+        "--read-database-url",
+        default=os.environ.get("CICLO_READ_DATABASE_URL") or None,
+        help="SQLAlchemy async URL of a read replica for reports and evaluations "
+        "(default: $CICLO_READ_DATABASE_URL, else the --database-url)",
+    )
     serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
     serve.add_argument("--config", type=Path, help="levers and decision points to configure at start (TOML)")
     serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
@@ -104,6 +110,8 @@ def _serve(args: argparse.Namespace) -> int:
     if not serve_security.prepare(args):
         return 2
     os.environ["CICLO_DATABASE_URL"] = args.database_url
+    if args.read_database_url:
+        os.environ["CICLO_READ_DATABASE_URL"] = args.read_database_url
     os.environ["CICLO_MIGRATE"] = "0"
     os.environ["CICLO_DEMO"] = "0"
     print(f"Ciclo GraphQL (with GraphiQL) at http://{args.host}:{args.port}/graphql", file=sys.stderr)

@@ -22,6 +22,10 @@ class Context:
     role: Role | None = Role.ADMIN
     # What the request log and metrics learn about the operation (api.observability), if anyone listens.
     trace: Any = None
+    # A WebSocket's connection_init payload (Strawberry fills it in) and the key the socket
+    # authenticated with, which it re-checks while open (api.socket_auth). None on HTTP requests.
+    connection_params: dict[str, Any] | None = None
+    api_key: str | None = None
 
 
 Info = strawberry.Info[Context, None]

@@ -18,6 +18,8 @@ def _flag(name: str, default: bool) -> bool:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_URL
+    # Reports and evaluations read here when set (a streaming replica of database_url).
+    read_database_url: str | None = None
     migrate: bool = True
     demo: bool = False
     demo_customers: int = 5_000
@@ -52,6 +54,7 @@ class Settings:
         env = os.environ
         return cls(
             database_url=env.get("CICLO_DATABASE_URL", DEFAULT_URL),
+            read_database_url=env.get("CICLO_READ_DATABASE_URL") or None,
             migrate=_flag("CICLO_MIGRATE", True),
             demo=_flag("CICLO_DEMO", False),
             demo_customers=int(env.get("CICLO_DEMO_CUSTOMERS", "5000")),

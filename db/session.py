@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -14,13 +15,24 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def json_text(value: Any) -> str:
+    """JSON columns as text, through orjson: the standard library's encoder was a fifth of the
+    cost of logging a batch of decisions (features, context and explanation per row). Like
+    ``json.dumps`` it turns tuples into arrays and non-string keys into strings; NaN becomes null,
+    which PostgreSQL's JSONB requires anyway."""
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create an async engine tuned for the backend named by ``url``.
 
     SQLite runs in WAL mode so readers never wait on the writer, with foreign keys enforced and a
     busy timeout so concurrent writers queue on the write lock instead of failing.
     """
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text, "json_deserializer": orjson.loads}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:

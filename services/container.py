@@ -1,4 +1,9 @@
-"""Every use case wired to one sessionmaker: what the API and the CLI hold."""
+"""Every use case wired to one sessionmaker: what the API and the CLI hold.
+
+Reports and offline evaluation only read; given a ``read_engine`` (a streaming replica) they read
+through it, so analysts' set-based scans stay off the primary. Everything else, including the
+decision-log import, uses the primary.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from services.lifecycle.reasons import Reasons
 from services.lifecycle.segments import RuleSegments
 from services.lifecycle.service import DEFAULT_INLINE_MAX, Lifecycle
 from services.offers import Offers
-from services.reports import AlertReports, LeverReports
+from services.reports import AlertReports, LeverReports, LeverRollup
 from services.segments import Segments
 from services.stages import Stages
 
@@ -30,6 +35,8 @@ from services.stages import Stages
 class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # The primary's sessions unless a read replica was given.
+    read_sessions: async_sessionmaker[AsyncSession]
     customers: Customers
     events: Events
     lifecycle: Lifecycle
@@ -41,14 +48,18 @@ class Services:
     stages: Stages
     offers: Offers
     lever_reports: LeverReports
+    lever_rollup: LeverRollup
     alert_reports: AlertReports
     evaluation: Evaluation
     keys: ApiKeys
 
     @classmethod
-    def build(cls, engine: AsyncEngine, *, worker: int = 0) -> Services:
-        """``worker`` seeds this process's offer random streams (servers pass their pid)."""
+    def build(cls, engine: AsyncEngine, *, worker: int = 0, read_engine: AsyncEngine | None = None) -> Services:
+        """``worker`` seeds this process's offer random streams (servers pass their pid).
+        ``read_engine`` (default: ``engine``) serves the read-only report and evaluation queries;
+        its owner disposes of it."""
         sessions = make_sessionmaker(engine)
+        read_sessions = make_sessionmaker(read_engine) if read_engine is not None else sessions
         gate = WriteGate(engine)
         lifecycle = Lifecycle(
             sessions,
@@ -60,6 +71,7 @@ class Services:
         return cls(
             engine=engine,
             sessions=sessions,
+            read_sessions=read_sessions,
             customers=Customers(sessions, on_contact_data=lifecycle.on_events),
             events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate),
             lifecycle=lifecycle,
@@ -70,8 +82,10 @@ class Services:
             segments=Segments(sessions),
             stages=Stages(sessions),
             offers=offers,
-            lever_reports=LeverReports(sessions),
-            alert_reports=AlertReports(sessions),
-            evaluation=Evaluation.build(sessions, offers.registry),
+            lever_reports=LeverReports(read_sessions),
+            # Writes the rollup the reports read: on the primary (a replica receives it).
+            lever_rollup=LeverRollup(sessions),
+            alert_reports=AlertReports(read_sessions),
+            evaluation=Evaluation.build(sessions, offers.registry, read_sessions=read_sessions),
             keys=ApiKeys(sessions, cache_seconds=float(os.environ.get("CICLO_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))),
         )

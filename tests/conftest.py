@@ -8,6 +8,7 @@ the skip into a failure (CI sets it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -91,21 +92,28 @@ def postgres_template() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database that belongs to this test alone."""
-    if request.param == "sqlite":
-        path = tmp_path / "ciclo.db"
+@contextlib.contextmanager
+def scratch_database(request: pytest.FixtureRequest, tmp_path: Path, backend: str, name: str = "ciclo") -> Iterator[str]:
+    """A freshly migrated, empty database on ``backend``, dropped afterwards."""
+    if backend == "sqlite":
+        path = tmp_path / f"{name}.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     template = request.getfixturevalue("postgres_template")
-    name = f"ciclo_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    database = f"{name}_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
     try:
-        yield _db_url(name)
+        yield _db_url(database)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database that belongs to this test alone."""
+    with scratch_database(request, tmp_path, request.param) as url:
+        yield url
 
 
 @pytest.fixture

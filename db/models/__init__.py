@@ -8,6 +8,7 @@ from db.models.customer import Customer
 from db.models.event import Event
 from db.models.lifecycle import CustomerMetrics, CustomerScores, LifecycleSetting
 from db.models.lifecycle_queue import LifecycleQueueEntry
+from db.models.lever_rollup import LeverCustomerSums, LeverDaySums, LeverRollupMark, LeverUnactivatedDecision
 from db.models.offer import Decision, DecisionPoint, Lever, ModelSnapshot, Outcome
 from db.models.reason import CustomerReason, ReasonCode
 from db.models.segment import Segment, SegmentMember
@@ -28,6 +29,10 @@ __all__ = [
     "DecisionPoint",
     "Event",
     "Lever",
+    "LeverCustomerSums",
+    "LeverDaySums",
+    "LeverRollupMark",
+    "LeverUnactivatedDecision",
     "LifecycleQueueEntry",
     "LifecycleSetting",
     "ModelSnapshot",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,6 +100,15 @@ class Decision(Base):
             postgresql_include=["id", "lever_key", "activated_at", "customer_id", "campaign_id"],
         ),
         Index("ix_decisions_campaign_id", "campaign_id"),
+        # Small: decisions leave it when activated. The lever reports look up in it whether a
+        # decision their rollup saw unactivated has been activated since (db.models.lever_rollup).
+        Index(
+            "ix_decisions_unactivated",
+            "decision_point_id",
+            "id",
+            postgresql_where=text("activated_at IS NULL"),
+            sqlite_where=text("activated_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

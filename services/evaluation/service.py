@@ -1,4 +1,4 @@
-"""The evaluation use cases wired to one sessionmaker and the process's offer model registry."""
+"""The evaluation use cases wired to their sessionmakers and the process's offer model registry."""
 
 from __future__ import annotations
 
@@ -19,9 +19,18 @@ class Evaluation:
     comparisons: PolicyComparisons
 
     @classmethod
-    def build(cls, sessions: async_sessionmaker[AsyncSession], registry: ModelRegistry) -> Evaluation:
+    def build(
+        cls,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: ModelRegistry,
+        *,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
+    ) -> Evaluation:
+        """The log import writes through ``sessions``; evaluations and comparisons only read, through
+        ``read_sessions`` (a replica's) when given."""
+        reads = read_sessions or sessions
         return cls(
             log=DecisionLogImport(sessions, registry),
-            policies=PolicyEvaluations(sessions, registry),
-            comparisons=PolicyComparisons(sessions),
+            policies=PolicyEvaluations(reads, registry),
+            comparisons=PolicyComparisons(reads),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from datetime import datetime, timedelta
@@ -15,16 +15,18 @@ from db.repositories import offers as repo
 from db.base import utcnow
 from engine import InvalidContext as EngineInvalidContext
 from services.domain import ItemError
-from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound
+from services.coalesce import Coalescer
+from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound, ServiceError
 from services.offers import choice, features, lever_guard, mapping
 from services.offers.lever_guard import LeverGuard
 from services.offers.errors import InvalidContext, NoEligibleLever, UnknownDecision, UnknownDecisionPoint
 from services.offers.gate import WriteGate
-from services.offers.guards import Guards, Plan, Refused, admit_batch
+from services.offers.guards import Guards, Plan, admit_batch
 from services.offers.registry import ModelRegistry, Served
 from services.offers.values import BatchDecisions, BatchRequest, DecideRequest, Decision, DecisionPoint, Lever
 
 CHUNK = 1000
+COALESCE_MAX = 64  # concurrent decide calls answered by one batch
 MAX_BATCH = 10_000
 REQUEST_ID_MAX = 128
 _REFUSAL_FIELDS = {"BudgetExhausted": "budget", "ContactPolicyBlocked": "contactPolicy"}
@@ -45,71 +47,158 @@ class Decisions:
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
         self.guards = guards
+        self._together: Coalescer[DecideRequest, Decision] = Coalescer(self._decide_together, max_batch=COALESCE_MAX)
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
 
         The same ``request_id`` at the same decision point returns the stored decision and writes
         nothing, also when two such requests race (the unique index decides, the loser re-reads).
+        Concurrent calls for one decision point are answered together (see ``services.coalesce``):
+        one feature query, one engine call per policy arm and one insert for all of them.
         """
         _check_request_id(request.request_id)
         features.check_context(request.context)
-        context = dict(request.context or {})
         if (request.customer_id is None) == (request.external_id is None):
             raise InvalidInput("externalId", "give exactly one of customerId and externalId")
+        return await self._together.submit(request.decision_point, request)
+
+    async def _decide_together(self, key: Hashable, requests: Sequence[DecideRequest]) -> list[Decision | ServiceError]:
+        """``decide`` for concurrent requests at one decision point; one result per request, in order.
+
+        A customer named twice is decided in a second round, after the first decision is written,
+        so the contact policy and budgets see them one after the other as if they came in turn."""
+        results: list[Decision | ServiceError | None] = [None] * len(requests)
         async with self._sessions() as session:
-            point, levers = await self._point(session, request.decision_point)
-            if request.request_id is not None:
-                stored = await repo.decisions_by_request(session, point.id, [request.request_id])
-                if stored:
-                    return await self._replayed(session, stored[0], point, request)
+            point, levers = await self._point(session, str(key))
             guard = lever_guard.guard_for(point, levers)
-            needs = _needs(point, guard)
-            if request.customer_id is not None:
-                facts = await feature_repo.facts_by_ids(session, [request.customer_id], **needs)
+            request_ids = [r.request_id for r in requests if r.request_id is not None]
+            stored = {row.request_id: row for row in await repo.decisions_by_request(session, point.id, request_ids)} if request_ids else {}
+            for i, request in enumerate(requests):
+                if request.request_id in stored:
+                    results[i] = await _settled(self._replayed(session, stored[request.request_id], point, request))
+            facts = await self._facts(session, [r for i, r in enumerate(requests) if results[i] is None], _needs(point, guard))
+        todo: list[tuple[int, Any]] = []
+        for i, request in enumerate(requests):
+            if results[i] is not None:
+                continue
+            fact = facts.get(("id", request.customer_id) if request.customer_id is not None else ("ext", request.external_id))
+            if fact is None:
+                results[i] = CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
             else:
-                facts = await feature_repo.facts_by_external_ids(session, [request.external_id or ""], **needs)
-        if not facts:
-            raise CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
-        arms = await self.registry.serving_arms(point)
-        eligible = _eligible(point, levers, request.candidates, guard)
+                todo.append((i, fact))
+        arms = await self.registry.serving_arms(point) if todo else {}
+        plan = await self.guards.plan(point.key) if self.guards and todo else None
+        while todo:  # rounds: each customer at most once per round
+            round_, seen, later = [], set(), []
+            for i, fact in todo:
+                (later if fact.id in seen else round_).append((i, fact))
+                seen.add(fact.id)
+            await self._decide_round(point, levers, guard, arms, plan, requests, round_, results)
+            todo = later
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
+
+    async def _decide_round(
+        self,
+        point: DecisionPoint,
+        levers: dict[str, Lever],
+        guard: LeverGuard,
+        arms: dict[str, Served],
+        plan: Plan | None,
+        requests: Sequence[DecideRequest],
+        todo: list[tuple[int, Any]],
+        results: list[Decision | ServiceError | None],
+    ) -> None:
+        """Choose, log and guard one round of distinct customers; fills ``results``."""
         now = self.clock()
-        try:
-            chunk = choice.choose(
-                arms, guard, facts, [context], eligible, now, request_id=request.request_id, activate=request.activate
-            )
-        except EngineInvalidContext as exc:
-            raise InvalidContext(exc.key, exc.reason) from None
-        if chunk.refused:
-            raise NoEligibleLever(point.key, tuple(eligible), chunk.refused[0][1])
-        rows = chunk.rows
-        rows[0].pop("_external_id")
-        plan = await self.guards.plan(point.key) if self.guards else None
-        excluded: set[str] = set()
-        while True:
+        owner: dict[int, int] = {}  # customer id -> request index
+        fact_of: dict[int, Any] = {}
+        rows: list[dict[str, Any]] = []
+        groups: dict[tuple[tuple[str, ...] | None, bool], list[tuple[int, Any]]] = {}
+        for i, fact in todo:
+            groups.setdefault((requests[i].candidates, requests[i].activate), []).append((i, fact))
+            owner[fact.id], fact_of[fact.id] = i, fact
+        for (candidates, activate), group in groups.items():
             try:
-                async with self.gate.begin() as session:
-                    written = await repo.insert_decisions(session, rows)
-                    if not written:  # lost a race on the same request id: the winner's decision stands
-                        found = await repo.decisions_by_request(session, point.id, [request.request_id or ""])
-                        return await self._replayed(session, found[0], point, request)
-                    if plan is not None:
-                        await self.guards.admit(session, plan, rows[0], next(iter(written.values())), now)
-                break
-            except Refused as refused:  # rolled back: give up, or choose again without the refused levers
-                excluded |= refused.exclude
-                left = [lever for lever in eligible if lever not in excluded]
-                if refused.final or not left:
-                    raise refused.error from None
-                again = choice.choose(
-                    arms, guard, facts, [context], left, now, request_id=request.request_id, activate=request.activate
-                )
-                if again.refused:
-                    raise refused.error from None
-                rows = again.rows
-                rows[0].pop("_external_id")
-                rows[0]["explanation"]["guarded"] = sorted(excluded)
-        return mapping.decision(SimpleNamespace(**rows[0], id=next(iter(written.values()))), point.key)
+                eligible = _eligible(point, levers, candidates, guard)
+            except NoEligibleLever as exc:
+                for i, _ in group:
+                    results[i] = exc
+                continue
+            for i, row in self._choose_for(arms, guard, group, requests, eligible, now, activate, results):
+                rows.append(row)
+        if not rows:
+            return
+        final: dict[int, dict[str, Any]] = {row["customer_id"]: row for row in rows}
+
+        def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+            again = []
+            for customer_id, left in retry:
+                i = owner[customer_id]
+                for _, row in self._choose_for(arms, guard, [(i, fact_of[customer_id])], requests, left, now, requests[i].activate, results):
+                    final[customer_id] = row
+                    again.append(row)
+            return again
+
+        replays: list[int] = []
+        refused: dict[int, ServiceError] = {}
+        async with self.gate.begin() as session:
+            written = await repo.insert_decisions(session, rows)
+            # a row not written lost a race on its request id: the winner's decision stands
+            replays = [owner[row["customer_id"]] for row in rows if row["customer_id"] not in written]
+            if plan is not None and written:
+                refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
+            for i in replays:
+                found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
+                results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
+        for customer_id, error in refused.items():
+            results[owner[customer_id]] = error
+        for customer_id, decision_id in written.items():
+            results[owner[customer_id]] = mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+
+    def _choose_for(
+        self,
+        arms: dict[str, Served],
+        guard: LeverGuard,
+        group: list[tuple[int, Any]],
+        requests: Sequence[DecideRequest],
+        eligible: list[str],
+        now: datetime,
+        activate: bool,
+        results: list[Decision | ServiceError | None],
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """One ``choice.choose`` call for ``group`` (request index, facts); refusals go to
+        ``results``. A context the encoder rejects is found by deciding the requests one by one."""
+        contexts = [dict(requests[i].context or {}) for i, _ in group]
+        try:
+            chunk = choice.choose(arms, guard, [f for _, f in group], contexts, eligible, now, request_id=None, activate=activate)
+        except EngineInvalidContext as exc:
+            if len(group) == 1:
+                results[group[0][0]] = InvalidContext(exc.key, exc.reason)
+                return []
+            return [pair for item in group for pair in self._choose_for(arms, guard, [item], requests, eligible, now, activate, results)]
+        for position, excluded in chunk.refused:
+            results[group[position][0]] = NoEligibleLever(_point_of(arms).key, tuple(eligible), excluded)
+        by_customer = {i_fact[1].id: i_fact[0] for i_fact in group}
+        out = []
+        for row in chunk.rows:
+            row.pop("_external_id")
+            i = by_customer[row["customer_id"]]
+            row["request_id"] = requests[i].request_id
+            out.append((i, row))
+        return out
+
+    async def _facts(self, session: AsyncSession, requests: Sequence[DecideRequest], needs: dict[str, bool]) -> dict[tuple[str, Any], Any]:
+        """The feature facts of the requested customers, keyed ("id", customer id) or ("ext", externalId)."""
+        ids = list(dict.fromkeys(r.customer_id for r in requests if r.customer_id is not None))
+        externals = list(dict.fromkeys(r.external_id for r in requests if r.customer_id is None and r.external_id is not None))
+        found: dict[tuple[str, Any], Any] = {}
+        if ids:
+            found.update((("id", f.id), f) for f in await feature_repo.facts_by_ids(session, ids, **needs))
+        if externals:
+            found.update((("ext", f.external_id), f) for f in await feature_repo.facts_by_external_ids(session, externals, **needs))
+        return found
 
     async def decide_batch(self, request: BatchRequest) -> BatchDecisions:
         """Decide for up to 10,000 customers: one feature query, one engine call and one bulk
@@ -244,17 +333,22 @@ class Decisions:
                     todo.append((index, by_ext[ext]))
             rows, bad = self._choose_rows(served, guard, todo, eligible, request, request_ids)
             errors.extend(bad)
+            final = {row["customer_id"]: row for row in rows}  # the rows as logged, fallbacks included
             async with self.gate.begin() as session:
                 written = await repo.insert_decisions(session, rows)
                 lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
                 if plan is not None and written:
-                    refused = await self._guard_batch(session, plan, served, guard, rows, written, todo, request, request_ids)
+                    refused = await self._guard_batch(session, plan, served, guard, rows, written, todo, request, request_ids, final)
                     errors.extend(refused)
-                ids = list(written.values()) + [row.id for row in replayed.values()]
-                found = await repo.decisions_by_ids(session, ids)
+                stored = list(replayed.values())
                 if lost:
-                    found.extend(await repo.decisions_by_request(session, point.id, lost))
-            by_customer = {row.customer_id: mapping.decision(row, point.key) for row in found}
+                    stored.extend(await repo.decisions_by_request(session, point.id, lost))
+            # What was just written is answered from memory: reading 10,000 rows back cost a third of the call.
+            by_customer = {
+                customer_id: mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+                for customer_id, decision_id in written.items()
+            }
+            by_customer.update((row.customer_id, mapping.decision(row, point.key)) for row in stored)
             ordered = [by_customer[by_ext[ext].id] for _, ext in part if ext in by_ext and by_ext[ext].id in by_customer]
             yield ordered, errors
 
@@ -269,8 +363,10 @@ class Decisions:
         todo: list[tuple[int, Any]],
         request: BatchRequest,
         request_ids: dict[str, str],
+        final: dict[int, dict[str, Any]],
     ) -> list[ItemError]:
-        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index."""
+        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index.
+        Rows chosen again after a refusal replace the first ones in ``final``."""
         index_of = {fact.id: (index, fact) for index, fact in todo}
 
         def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
@@ -281,6 +377,7 @@ class Decisions:
             for left, group in by_left.items():
                 chosen, _ = self._choose_rows(served, guard, group, list(left), request, request_ids)
                 again.extend(chosen)
+            final.update((row["customer_id"], row) for row in again)
             return again
 
         now = rows[0]["created_at"]
@@ -363,3 +460,15 @@ def _eligible(
 def _check_request_id(request_id: str | None) -> None:
     if request_id is not None and not 1 <= len(request_id) <= REQUEST_ID_MAX:
         raise InvalidInput("requestId", f"must be 1-{REQUEST_ID_MAX} characters")
+
+
+def _point_of(arms: dict[str, Served]) -> DecisionPoint:
+    return next(iter(arms.values())).point
+
+
+async def _settled(call: Awaitable[Decision]) -> Decision | ServiceError:
+    """The decision, or the expected error it raised (as a result for that one request)."""
+    try:
+        return await call
+    except ServiceError as exc:
+        return exc

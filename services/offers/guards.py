@@ -149,6 +149,10 @@ async def admit_batch(
         if not retry:
             break
         pending = rechoose(retry)
+        chosen = {row["customer_id"] for row in pending}
+        for customer_id, _ in retry:  # no lever left after the rules: the refusal stands
+            if customer_id not in chosen:
+                errors[customer_id] = refused[customer_id].error
         for row in pending:
             row["explanation"]["guarded"] = sorted(excluded[row["customer_id"]])
         written.update(await offer_repo.insert_decisions(session, pending))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
 from db.base import utcnow
+from services.coalesce import Coalescer
 from services.domain import ItemError
 from services.errors import InvalidInput, ServiceError
 from services.offers import mapping
@@ -23,6 +24,7 @@ from services.offers.values import BulkOutcomes, LeverStats, Outcome, OutcomeRep
 
 MAX_BATCH = 10_000
 KEY_MAX = 128
+COALESCE_MAX = 256  # concurrent recordOutcome calls written by one transaction
 
 
 
@@ -54,19 +56,21 @@ class Outcomes:
         self.registry = registry
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
+        self._together: Coalescer[OutcomeReport, Outcome] = Coalescer(self._write_together, max_batch=COALESCE_MAX)
+
+    async def _write_together(self, _key: Hashable, reports: Sequence[OutcomeReport]) -> list[Outcome | ServiceError]:
+        return await self._write(reports)
 
     async def record(self, report: OutcomeReport) -> Outcome:
         """Store the outcome of an activated decision, exactly once.
 
         A retry (same payload or same idempotency key) returns the stored outcome; a different
         outcome for the same decision raises ``OutcomeConflict`` and the stored one stands. An
-        outcome after the reward window is stored as late and never learned.
+        outcome after the reward window is stored as late and never learned. Concurrent calls
+        are written together, in one transaction (see ``services.coalesce``), in arrival order.
         """
-        result = await self._write([report])
-        item = result[0]
-        if isinstance(item, ServiceError):
-            raise item
-        return item
+        check_report(report)
+        return await self._together.submit(None, report)
 
     async def record_many(self, reports: Sequence[OutcomeReport]) -> BulkOutcomes:
         """``record`` for up to 10,000 outcomes in one transaction; failures are reported by index."""

@@ -2,5 +2,6 @@
 
 from services.reports.alerts import AlertReports
 from services.reports.levers import LeverReports
+from services.reports.rollup import LeverRollup
 
-__all__ = ["AlertReports", "LeverReports"]
+__all__ = ["AlertReports", "LeverReports", "LeverRollup"]

@@ -82,6 +82,10 @@ async def test_a_campaign_imported_through_graphql_is_reproduced_exactly_by_leve
         assert per_decision == pytest.approx(revenue, abs=1e-9)
     performance = {p["leverKey"]: p for p in (await gql(PERFORMANCE))["leverPerformance"]}
     assert_performance_matches_the_file(performance, rows)
+    # The same once the reports read the rollup (twice: PostgreSQL moves to the ids seen before).
+    assert await services.lever_rollup.refresh() + await services.lever_rollup.refresh() == 1
+    rolled = {p["leverKey"]: p for p in (await gql(PERFORMANCE))["leverPerformance"]}
+    assert_performance_matches_the_file(rolled, rows)
     again = (await gql(IMPORT, {"rows": graphql_rows(rows[:10])}))["importDecisionLog"]
     assert again["accepted"] == 0 and again["duplicates"] == 10
     async with services.sessions() as session:

@@ -70,9 +70,10 @@ async def test_a_websocket_subscriber_receives_alerts_as_they_are_raised(live_se
     await surveys.close()
 
 
+# Several workers share alerts through PostgreSQL LISTEN/NOTIFY: a PostgreSQL-only deployment.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_subscribers_on_every_worker_get_alerts_raised_anywhere(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several workers share alerts through PostgreSQL LISTEN/NOTIFY")
+    assert database_url.startswith("postgresql")
     server = start_server(database_url, "--workers", "2")
     try:
         post(server, UPSERT, {"input": [{"externalId": f"m{i}"} for i in range(8)]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from db.session import make_engine, make_sessionmaker
 from services.keys import ApiKeys
@@ -135,42 +133,14 @@ def check_a_key_revoked_while_serving_is_refused_within_the_cache_time(server: L
     assert call(server, "{ stages { stage } }", key).status_code == 401
 
 
-async def check_subscriptions_need_a_key_and_the_campaign_role(server: LiveServer, keys: Keys) -> None:
-    url = server.url.replace("http", "ws") + "/graphql"
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        await websockets.connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    assert refused.value.response.status_code == 403
-
-    async def first_message(role: str) -> dict[str, Any]:
-        socket = await websockets.connect(
-            url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            additional_headers={"Authorization": f"Bearer {keys.by_role[role]}"},
-        )
-        try:
-            await socket.send(json.dumps({"type": "connection_init"}))
-            assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
-            await socket.send(json.dumps({"id": "1", "type": "subscribe",
-                                          "payload": {"query": "subscription { alertRaised { type } }"}}))
-            return json.loads(await asyncio.wait_for(socket.recv(), 3))
-        except TimeoutError:
-            return {"type": "waiting"}
-        finally:
-            await socket.close()
-
-    denied = await first_message("FRONTEND")
-    assert denied["type"] in ("error", "next"), denied
-    assert "Forbidden" in json.dumps(denied)
-    assert (await first_message("CAMPAIGN"))["type"] == "waiting"
-
-
 def test_roles_masking_and_key_refusals_through_a_real_server(secured: tuple[LiveServer, Keys]) -> None:
     """One server per backend (starting one is the slow part): the role matrix, masked PII for
-    ANALYST, 401 for missing/unknown/revoked keys, websocket refusals, revocation while serving."""
+    ANALYST, 401 for missing/unknown/revoked keys, revocation while serving (websockets:
+    test_auth_websocket.py)."""
     server, keys = secured
     check_the_role_matrix(server, keys)
     check_an_analyst_gets_personal_data_masked(server, keys)
     check_missing_unknown_and_revoked_keys_get_401_and_nothing_runs(server, keys)
-    asyncio.run(check_subscriptions_need_a_key_and_the_campaign_role(server, keys))
     check_a_key_revoked_while_serving_is_refused_within_the_cache_time(server, keys)
 
 

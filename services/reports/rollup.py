@@ -1,0 +1,110 @@
+"""Keeps the lever reports' rollup current, off the request path.
+
+The reports are exact whatever the rollup's age: they add the live rest of the log to it (see
+db.repositories.lever_facts). A fresher rollup only leaves them less of the log to read. Nothing on
+the decide or outcome path writes it: a refresh reads what was logged since its watermarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.dialect import dialect_name
+from db.repositories import lever_rollup as repo
+from db.repositories import offers as offer_repo
+
+log = logging.getLogger("ciclo.reports")
+
+DEFAULT_INTERVAL = 30.0
+BATCH = 50_000  # decisions per refresh transaction (on SQLite each holds the write lock)
+
+
+class Step(enum.Enum):
+    DONE = "done"  # nothing new to roll up
+    MOVED = "moved"  # caught up with the safe watermark
+    PARTIAL = "partial"  # moved one batch; more to come
+
+
+class LeverRollup:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], batch: int = BATCH) -> None:
+        if batch < 1:
+            raise ValueError(f"`batch` must be >= 1, got {batch}")
+        self._sessions = sessionmaker
+        self.batch = batch
+
+    async def refresh(self) -> int:
+        """Roll up every decision point's newly settled decisions, at most ``BATCH`` decisions per
+        transaction (on SQLite each holds the write lock); returns how many points moved.
+
+        On PostgreSQL a refresh moves to the ids its previous run saw, once no transaction open at
+        that moment is still running (so a refresh right after a load moves nothing: run it twice);
+        on SQLite it moves to the newest ids."""
+        async with self._sessions() as session:
+            point_ids = [point.id for point in await offer_repo.all_decision_points(session)]
+        moved = 0
+        for point_id in point_ids:
+            step = first = await self._refresh_point(point_id)
+            while step == Step.PARTIAL:
+                step = await self._refresh_point(point_id)
+            moved += first != Step.DONE
+        return moved
+
+    async def _refresh_point(self, point_id: int) -> Step:
+        async with self._sessions.begin() as session:
+            await repo.begin_refresh(session)
+            mark = await repo.point_marks(session, point_id)
+            last = repo.Watermark(mark.last_decision_id, mark.last_outcome_id)
+            pending = repo.Watermark(mark.pending_decision_id, mark.pending_outcome_id)
+            since = mark.pending_since
+            if dialect_name(session) == "sqlite":
+                target = await repo.newest(session, point_id)
+            elif since is not None and not await repo.transactions_open_since(session, since):
+                target = pending
+            else:
+                target = last
+            if target.decision_id > last.decision_id + self.batch:
+                target = repo.Watermark(last.decision_id + self.batch, target.outcome_id)
+                step = Step.PARTIAL  # the pending ids stay safe: the next batch needs no new wait
+            else:
+                step = Step.MOVED if target != last else Step.DONE
+                if dialect_name(session) != "sqlite":
+                    pending, since = await repo.newest(session, point_id), await repo.database_now(session)
+            if target != last:
+                await repo.settle(session, point_id, last, target)
+            await repo.save_marks(session, point_id, target, pending, since)
+        return step
+
+
+class RollupRefresher:
+    """Runs ``LeverRollup.refresh`` every ``interval`` seconds in the server process."""
+
+    def __init__(self, rollup: LeverRollup, interval: float = DEFAULT_INTERVAL) -> None:
+        if interval <= 0:
+            raise ValueError(f"`interval` must be > 0, got {interval}")
+        self.rollup = rollup
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="lever-rollup-refresh")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.rollup.refresh()
+            except Exception:  # noqa: BLE001 - a failed round is retried on the next one
+                log.exception("lever rollup refresh failed")
