@@ -26,11 +26,13 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from graphql import (
+    DocumentNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -38,6 +40,8 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from api.bulk_variables import coerce_bulk_variables
 
 
 class Kind(Enum):
@@ -103,6 +107,36 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, PlainField]:
 
 
 class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(  # type: ignore[override]
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """graphql-core's build, with bulk list variables coerced by compiled plans (api.bulk_variables).
+
+        graphql-core coerces the operation's variables with an empty list standing in for each bulk
+        one, then gets the planned values; anything the plans do not cover, or any error, takes the
+        regular path with the real values.
+        """
+        bulk = coerce_bulk_variables(schema, document, operation_name, raw_variable_values)
+        if bulk and raw_variable_values is not None:
+            stand_ins = {**raw_variable_values, **{name: [] for name in bulk}}
+            executor = super().build(schema, document, root_value, context_value, stand_ins, operation_name, *args, **kwargs)
+            if not isinstance(executor, list):
+                values = executor.variable_values
+                values.coerced.update(bulk)
+                for name in bulk:
+                    values.sources[name] = values.sources[name]._replace(value=raw_variable_values[name])
+                return executor
+        return super().build(schema, document, root_value, context_value, raw_variable_values, operation_name, *args, **kwargs)
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,11 @@ SWEEP_ENV = "CICLO_SWEEP_SECONDS"
 DEFAULT_SWEEP_SECONDS = 300.0
 # How long the drainer waits when the lifecycle queue is empty.
 DRAIN_IDLE_SECONDS = 0.2
+# While recordEvents calls keep coming, the drainer waits until none has run for this long, or
+# until the oldest batch this process queued has waited CICLO_LIFECYCLE_MAX_LAG_SECONDS.
+DRAIN_QUIET_SECONDS = 0.5
+MAX_LAG_ENV = "CICLO_LIFECYCLE_MAX_LAG_SECONDS"
+DEFAULT_MAX_LAG_SECONDS = 5.0
 log = logging.getLogger("ciclo.lifecycle")
 
 
@@ -29,11 +35,45 @@ def sweep_seconds() -> float:
     return value
 
 
+def max_lag_seconds() -> float:
+    """CICLO_LIFECYCLE_MAX_LAG_SECONDS: how long a queued batch may wait for a pause in ingestion
+    before the drainer runs anyway (default 5)."""
+    raw = os.environ.get(MAX_LAG_ENV)
+    value = float(raw) if raw else DEFAULT_MAX_LAG_SECONDS
+    if value < 0:
+        raise ValueError(f"`{MAX_LAG_ENV}` must be >= 0, got {value}")
+    return value
+
+
+def drain_wait(
+    now: float, backlog_since: float | None, last_done: float | None, *, busy: bool, quiet: float, max_lag: float
+) -> float:
+    """Seconds the drainer should still wait before its next pass; 0 when it is due.
+
+    A pass for a large batch competes with ingestion for the process (and, on SQLite, for the write
+    lock), so while recordEvents calls run (``busy``) or ended less than ``quiet`` seconds ago
+    (``last_done``) the drainer waits, but never lets the oldest batch this process queued
+    (``backlog_since``) wait more than ``max_lag``. With nothing queued here, what other workers
+    queued is drained at once.
+    """
+    if backlog_since is None:
+        return 0.0
+    until_late = backlog_since + max_lag - now
+    if busy:
+        until_quiet = quiet
+    elif last_done is not None:
+        until_quiet = last_done + quiet - now
+    else:
+        until_quiet = 0.0
+    return max(0.0, min(until_quiet, until_late))
+
+
 class LifecycleRuntime:
     def __init__(self, services: Services, database_url: str, interval: float | None = None) -> None:
         self._services = services
         self._url = database_url
         self._interval = sweep_seconds() if interval is None else interval
+        self._max_lag = max_lag_seconds()
         self._task: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._listener: PostgresListener | None = None
@@ -48,8 +88,16 @@ class LifecycleRuntime:
         self._drainer = asyncio.create_task(self._drain_forever(), name="ciclo-lifecycle-drain")
 
     async def _drain_forever(self) -> None:
-        """Run the lifecycle pass owed by large event batches, as soon as they commit."""
+        """Run the lifecycle pass owed by large event batches, at the first pause in ingestion."""
+        lifecycle, events = self._services.lifecycle, self._services.events
         while True:
+            wait = drain_wait(
+                time.monotonic(), lifecycle.backlog_since, events.last_done,
+                busy=events.in_flight > 0, quiet=DRAIN_QUIET_SECONDS, max_lag=self._max_lag,
+            )
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
             try:
                 done = await self._services.lifecycle.drain()
             except Exception:  # noqa: BLE001 - retried on the next round

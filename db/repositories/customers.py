@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.dialect import insert_for, one_of
 from db.models import Customer, Segment, SegmentMember
 
 ORDER_COLUMNS = {"ID": Customer.id, "CREATED_AT": Customer.created_at}
@@ -37,7 +37,7 @@ async def ids_by_external_ids(session: AsyncSession, external_ids: Iterable[str]
     found: dict[str, int] = {}
     for start in range(0, len(keys), _CHUNK):
         part = keys[start : start + _CHUNK]
-        query = select(Customer.external_id, Customer.id).where(Customer.external_id.in_(part))
+        query = select(Customer.external_id, Customer.id).where(one_of(session, Customer.external_id, part))
         found.update({ext: cid for ext, cid in (await session.execute(query)).all()})
     return found
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import sqlite_timestamp
@@ -39,16 +40,21 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
 async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the cost
     # of a 1,000-event batch. Values are converted exactly as the column types would store them.
-    params = [
-        (
-            row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]),
-            sqlite_timestamp(row["recorded_at"]), row.get("amount"), row.get("currency"),
-            row.get("category"), row.get("score"), row.get("channel"), row.get("direction"),
-            row.get("reason"), json.dumps(row.get("payload") or {}, separators=(",", ":")),
-            row.get("idempotency_key"),
-        )
-        for row in rows
-    ]
+    # A batch shares one recorded_at, and most events carry no payload: convert those once.
+    recorded: dict[datetime, str] = {}
+    params = []
+    for row in rows:
+        get = row.get
+        at = row["recorded_at"]
+        if (recorded_text := recorded.get(at)) is None:
+            recorded_text = recorded[at] = sqlite_timestamp(at)
+        payload = get("payload")
+        params.append((
+            row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]), recorded_text,
+            get("amount"), get("currency"), get("category"), get("score"), get("channel"), get("direction"),
+            get("reason"), json.dumps(payload, separators=(",", ":")) if payload else "{}",
+            get("idempotency_key"),
+        ))
     connection = await session.connection()
     # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
     return int((await connection.exec_driver_sql(_SQLITE_INSERT, params)).rowcount)
@@ -80,6 +86,36 @@ def _logged(row: dict[str, Any], event_id: int) -> Logged:
                   get("category"), get("reason"))
 
 
+# PostgreSQL: one statement whose 13 parameters are arrays, a column each. The driver encodes each
+# array in one go and the server plans a 13-parameter statement once, where a multi-row VALUES
+# insert of a 1,000-event batch carried 13,000 parameters (most of the batch's client time). It goes
+# straight to the driver, like the SQLite insert: the returned values need no conversion (amount
+# comes back as float8, as the Numeric(asdecimal=False) column would give it).
+_PG_TYPES = {
+    "customer_id": "bigint", "type": "text", "occurred_at": "timestamptz", "recorded_at": "timestamptz",
+    "amount": "numeric", "currency": "text", "category": "text", "score": "smallint", "channel": "text",
+    "direction": "text", "reason": "text", "payload": "text", "idempotency_key": "text",
+}
+_PG_INSERT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"SELECT {', '.join('u.payload::jsonb' if c == 'payload' else f'u.{c}' for c in EVENT_COLUMNS)} "
+    f"FROM unnest({', '.join(f'${i}::{_PG_TYPES[c]}[]' for i, c in enumerate(EVENT_COLUMNS, 1))}) "
+    f"AS u({', '.join(EVENT_COLUMNS)}) "
+    "ON CONFLICT (idempotency_key) DO NOTHING "
+    f"RETURNING {', '.join(f'{c.name}::float8 AS {c.name}' if c.name == 'amount' else c.name for c in LOGGED)}"
+)
+
+
+def _pg_columns(rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
+    columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
+    for row in rows:
+        get = row.get
+        for name in EVENT_COLUMNS:
+            columns[name].append(get(name))
+    columns["payload"] = [json.dumps(p, separators=(",", ":")) if p else "{}" for p in columns["payload"]]
+    return tuple(columns.values())
+
+
 async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[Any]]:
     """Insert events like `insert_many` and return the stored ones (LOGGED columns), id order."""
     if not rows:
@@ -95,8 +131,8 @@ async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> li
             return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
         query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
         return list(reversed((await session.execute(query)).all()))
-    statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    found = (await session.execute(statement.returning(*LOGGED), rows)).all()
+    connection = await session.connection()
+    found = (await connection.exec_driver_sql(_PG_INSERT, _pg_columns(rows))).all()
     return sorted(found, key=lambda row: row.id)
 
 
@@ -117,13 +153,42 @@ async def existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
 
 
 ROW = tuple(Event.__table__.c)
+# Up to this many customers (a page is at most 100) take one UNION ALL arm each on SQLite.
+LATEST_UNION_MAX = 100
+
+
+_COLUMNS = ", ".join(c.name for c in ROW)
+_NEWEST = "ORDER BY occurred_at DESC, id DESC LIMIT :n"
+# PostgreSQL: per customer, an index scan that stops after n rows (1 ms for a page of 50 customers
+# where ranking all their events with a window function took 14 ms, mostly heap reads).
+_LATEST_PG = text(
+    f"SELECT e.* FROM unnest(CAST(:ids AS bigint[])) AS c(id) CROSS JOIN LATERAL "
+    f"(SELECT {_COLUMNS} FROM events WHERE events.customer_id = c.id {_NEWEST}) AS e "
+    "ORDER BY e.customer_id, e.occurred_at DESC, e.id DESC"
+).columns(*ROW)
+
+
+@functools.lru_cache(maxsize=256)
+def _latest_sqlite(count: int) -> Any:
+    """SQLite has no LATERAL: the same per-customer limited index scans, as ``count`` arms of a
+    UNION ALL (several times faster than the window function over a page of customers)."""
+    arms = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM events WHERE customer_id = :c{i} {_NEWEST})" for i in range(count)
+    )
+    return text(f"SELECT * FROM ({arms}) ORDER BY customer_id, occurred_at DESC, id DESC").columns(*ROW)
 
 
 async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int) -> list[Row[Any]]:
     """The ``n`` newest events of each customer, in one statement."""
-    ids = list(set(customer_ids))
+    ids = sorted(set(customer_ids))
     if not ids:
         return []
+    if dialect_name(session) == "postgresql":
+        return list((await session.execute(_LATEST_PG, {"ids": ids, "n": n})).all())
+    if len(ids) <= LATEST_UNION_MAX:
+        params: dict[str, int] = {f"c{i}": cid for i, cid in enumerate(ids)}
+        params["n"] = n
+        return list((await session.execute(_latest_sqlite(len(ids)), params)).all())
     rank = (
         func.row_number()
         .over(partition_by=Event.customer_id, order_by=(Event.occurred_at.desc(), Event.id.desc()))

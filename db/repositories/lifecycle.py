@@ -180,27 +180,59 @@ async def upsert_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> N
     if dialect_name(session) == "sqlite":
         await _upsert_metrics_sqlite(session, rows)
         return
-    statement = insert_for(session, CustomerMetrics)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CustomerMetrics.customer_id],
-        set_={name: statement.excluded[name] for name in (*METRIC_COLUMNS, "facts_basis", "updated_at")},
-    )
-    await session.execute(statement, rows)
+    columns: list[list[Any]] = [[row["customer_id"] for row in rows]]
+    for name in STORED_COLUMNS:
+        values = [row[name] for row in rows]
+        if name == "purchase_gaps_ms":
+            values = [None if v is None else json.dumps(list(v), separators=(",", ":")) for v in values]
+        columns.append(values)
+    connection = await session.connection()
+    await connection.exec_driver_sql(_PG_UPSERT, tuple(columns))
+
+
+def _pg_array_type(name: str) -> str:
+    if name.endswith("_at"):
+        return "timestamptz"
+    if name.endswith("_event_id"):
+        return "bigint"
+    return {"purchase_count": "integer", "monetary_total": "numeric", "median_gap_days": "float8",
+            "last_survey_score": "smallint", "purchase_gaps_ms": "text", "facts_basis": "text"}[name]
+
+
+# PostgreSQL: one statement with a parameter per column, each an array (as the event insert):
+# a multi-row VALUES upsert of 1,000 customers carried 23,000 parameters. The driver encodes the
+# values exactly as it did for the VALUES form (numeric from float through Decimal).
+_PG_UPSERT = (
+    f"INSERT INTO customer_metrics (customer_id, {', '.join(STORED_COLUMNS)}) "
+    f"SELECT u.customer_id, {', '.join('u.purchase_gaps_ms::jsonb' if c == 'purchase_gaps_ms' else f'u.{c}' for c in STORED_COLUMNS)} "
+    f"FROM unnest($1::bigint[], {', '.join(f'${i}::{_pg_array_type(c)}[]' for i, c in enumerate(STORED_COLUMNS, 2))}) "
+    f"AS u(customer_id, {', '.join(STORED_COLUMNS)}) "
+    "ON CONFLICT (customer_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in STORED_COLUMNS)
+)
+
+
+def _gaps_text(value: Any) -> str:
+    return json.dumps(list(value), separators=(",", ":"))
+
+
+# How each stored column's value becomes what the SQLite column type would store (None: as is).
+_SQLITE_STORED = tuple(
+    sqlite_timestamp if name in _TIMESTAMPS else _gaps_text if name == "purchase_gaps_ms" else None
+    for name in STORED_COLUMNS
+)
 
 
 async def _upsert_metrics_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     # Straight to the driver, as the event insert does: SQLAlchemy's per-value bind processing
     # cost more than the statement. Values are stored exactly as the column types would.
-    def stored(name: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if name in _TIMESTAMPS:
-            return sqlite_timestamp(value)
-        if name == "purchase_gaps_ms":
-            return json.dumps(list(value), separators=(",", ":"))
-        return value
-
-    params = [(row["customer_id"], *(stored(name, row[name]) for name in STORED_COLUMNS)) for row in rows]
+    columns = tuple(zip(STORED_COLUMNS, _SQLITE_STORED))
+    params = [
+        (row["customer_id"], *[
+            value if (value := row[name]) is None or convert is None else convert(value)
+            for name, convert in columns
+        ])
+        for row in rows
+    ]
     connection = await session.connection()
     await connection.exec_driver_sql(_SQLITE_UPSERT, params)
 

@@ -21,7 +21,6 @@ import json
 import statistics
 from bisect import insort
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -147,7 +146,11 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
                 if at - previous > horizon or (cancelled is not None and cancelled >= previous):
                     f["last_reactivation_at"] = at
     f["monetary_total"] = round(f["monetary_total"], 2)
-    return replace(facts, **f, purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps))
+    # Every field is set here: building the Facts directly costs half of dataclasses.replace.
+    return Facts(
+        customer_id=facts.customer_id, created_at=facts.created_at, has_contact=facts.has_contact,
+        purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps), **f,
+    )
 
 
 _FIELDS = (

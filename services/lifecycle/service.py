@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from db.repositories import lifecycle as repo
 from db.repositories import events as event_repo
 from db.repositories import lifecycle_queue as queue_repo
 from db.base import utcnow
+from db.write_gate import WriteGate, held
 from services.lifecycle import broadcast, membership, scores
 from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
@@ -48,10 +50,12 @@ class Lifecycle:
         broadcaster: Broadcaster | None = None,
         clock: Clock = utcnow,
         inline_max: int = DEFAULT_INLINE_MAX,
+        write_gate: WriteGate | None = None,
     ) -> None:
         if inline_max < 0:
             raise ValueError(f"`inline_max` must be >= 0, got {inline_max}")
         self._sessions = sessionmaker
+        self._gate = write_gate
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
         self.clock = clock
@@ -59,6 +63,10 @@ class Lifecycle:
         # Customers whose facts event passes merged forward / derived from the timeline, since start.
         self.facts_merged = 0
         self.facts_derived = 0
+        # When this process last queued a batch, and since when its queue has not been found empty
+        # (time.monotonic): how long the oldest batch it queued may have waited (api.lifecycle_runtime).
+        self.last_queued: float | None = None
+        self.backlog_since: float | None = None
 
     def now(self) -> datetime:
         """The lifecycle clock (tests pin it); the other lifecycle services read time through it."""
@@ -111,6 +119,9 @@ class Lifecycle:
         if len(customer_ids) > self.inline_max:
             event_ids = None if events is None else [e.id for e in events]
             await queue_repo.enqueue(session, sorted(customer_ids), self.clock(), event_ids)
+            self.last_queued = time.monotonic()
+            if self.backlog_since is None:
+                self.backlog_since = self.last_queued
             return RefreshOutcome()
         return await self._pass(session, sorted(customer_ids), events)
 
@@ -118,9 +129,14 @@ class Lifecycle:
         """Run the owed pass for the oldest queued batches (about ``limit`` customers) in one
         transaction; returns how many customers were processed (0 when the queue is empty or
         another worker holds it all)."""
-        async with self._sessions.begin() as session:
+        started = time.monotonic()
+        # On SQLite the pass reads stored facts before its first write: behind the gate, no event
+        # batch of this process (with its inline pass) can commit in between.
+        async with held(self._gate), self._sessions.begin() as session:
             taken = await queue_repo.take(session, limit)
             if not taken.entry_ids:
+                if self.last_queued is None or self.last_queued < started:
+                    self.backlog_since = None
                 return 0
             # Customers erased since their batch was queued are simply absent from the pass.
             listed = [c for c in taken.customer_ids if c not in taken.unlisted]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.container import Services
 from services.domain import CustomerDraft, EventDraft
 from services.events import Events
@@ -87,3 +89,50 @@ def test_the_server_drains_a_large_batch_within_seconds(live_server) -> None:  #
             break
         time.sleep(0.1)
     assert counts["CONVERSION"] == 150, counts
+
+
+def test_the_drainer_waits_for_a_pause_in_ingestion_but_never_past_the_max_lag() -> None:
+    from api.lifecycle_runtime import drain_wait
+
+    pace = {"quiet": 0.5, "max_lag": 5.0}
+    assert drain_wait(100.0, None, 99.9, busy=True, **pace) == 0.0  # nothing queued here: drain at once
+    assert drain_wait(100.0, 99.0, 99.8, busy=False, **pace) == pytest.approx(0.3)  # a call just ended: wait
+    assert drain_wait(100.0, 99.0, 99.0, busy=False, **pace) == 0.0  # no call for 1 s: due
+    assert drain_wait(100.0, 99.0, None, busy=False, **pace) == 0.0  # queued, and no call ever ran here
+    assert drain_wait(100.0, 98.0, 90.0, busy=True, **pace) == pytest.approx(0.5)  # a call is running: wait
+    assert drain_wait(100.0, 95.2, 99.9, busy=True, **pace) == pytest.approx(0.2)  # the oldest is near its bound
+    assert drain_wait(100.0, 95.0, 99.9, busy=True, **pace) == 0.0  # the oldest has waited 5 s: due regardless
+    assert drain_wait(100.0, 99.9, 99.9, busy=True, **{**pace, "max_lag": 0.0}) == 0.0  # max lag 0: never wait
+
+
+def test_the_max_lag_comes_from_the_environment_and_refuses_a_negative_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.lifecycle_runtime import max_lag_seconds
+
+    monkeypatch.setenv("CICLO_LIFECYCLE_MAX_LAG_SECONDS", "1.5")
+    assert max_lag_seconds() == 1.5
+    monkeypatch.setenv("CICLO_LIFECYCLE_MAX_LAG_SECONDS", "-1")
+    with pytest.raises(ValueError, match="must be >= 0"):
+        max_lag_seconds()
+
+
+async def test_queueing_marks_a_backlog_that_an_empty_queue_clears(services: Services) -> None:
+    await services.customers.upsert_many([CustomerDraft(external_id=f"q{i}") for i in range(4)])
+    deferred = with_inline_max(services, inline_max=2)
+    assert deferred.lifecycle.backlog_since is None and deferred.events.last_done is None
+    await deferred.events.record_many(purchases(4))
+    first = deferred.lifecycle.backlog_since
+    assert first is not None and deferred.events.last_done is not None and deferred.events.last_done >= first
+    assert deferred.events.in_flight == 0
+    await deferred.events.record_many([dataclasses.replace(e, amount=5.0) for e in purchases(4)])
+    assert deferred.lifecycle.backlog_since == first  # the backlog is as old as its oldest batch
+    assert await deferred.lifecycle.drain_all() == 4
+    assert deferred.lifecycle.backlog_since is None
+
+
+async def test_a_refused_call_still_counts_as_ingestion_that_ended(services: Services) -> None:
+    from services.errors import InvalidInput
+
+    too_many = [EventDraft(external_id="q0", type="SIGNUP", occurred_at=START)] * 10_001
+    with pytest.raises(InvalidInput):
+        await services.events.record_many(too_many)
+    assert services.events.in_flight == 0 and services.events.last_done is not None

@@ -1,0 +1,170 @@
+"""Bulk list variables coerced by a plan compiled per input type, instead of graphql-core's walk.
+
+A `recordEvents` or `upsertCustomers` call carries up to 10,000 input objects in one variable.
+graphql-core coerces each field of each of them through its generic `coerce_input_value` (type
+checks, unwrapping, recursion) after a separate nesting-depth walk: about 9 ms of a 1,000-event
+batch. The values it produces are simple, so a plan built once per input type produces the same
+ones in a third of the time.
+
+The plan covers only what it can reproduce exactly: a list variable of a flat input object (every
+field a scalar or an enum, possibly non-null; no `@oneOf`), sent as a list of at least
+``MIN_ITEMS`` objects. It gives up at the first item it cannot coerce; the operation then goes the
+regular way, and graphql-core reports the errors as always. Either way the resolvers see the same
+coerced values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from graphql import (
+    DocumentNode,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    Undefined,
+    is_leaf_type,
+    is_required_input_field,
+    type_from_ast,
+)
+from graphql.utilities.coerce_input_value import coerce_default_value
+
+# Below this many items the regular coercion is cheap enough.
+MIN_ITEMS = 32
+
+
+class _Field(NamedTuple):
+    name: str
+    out_name: str
+    non_null: bool
+    coerce: Callable[[Any], Any]
+    required: bool
+    default: Any  # Undefined: leave the field out
+
+
+class _Plan(NamedTuple):
+    names: frozenset[str]
+    fields: tuple[_Field, ...]
+    out_type: Callable[[dict[str, Any]], Any]
+
+
+# Keyed by the input type; None remembers a type the plan does not cover.
+_PLANS: dict[GraphQLInputObjectType, _Plan | None] = {}
+
+
+def _plan(input_type: GraphQLInputObjectType) -> _Plan | None:
+    if input_type in _PLANS:
+        return _PLANS[input_type]
+    plan: _Plan | None = None
+    if not input_type.is_one_of:
+        fields = []
+        for name, field in input_type.fields.items():
+            inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+            if not is_leaf_type(inner):
+                break
+            required = is_required_input_field(field)
+            default = Undefined if required else coerce_default_value(field)
+            fields.append(_Field(name, field.out_name or name, isinstance(field.type, GraphQLNonNull),
+                                 inner.coerce_input_value, required, default))
+        else:
+            plan = _Plan(frozenset(input_type.fields), tuple(fields), input_type.out_type)
+    _PLANS[input_type] = plan
+    return plan
+
+
+def _coerce_item(item: Any, plan: _Plan) -> Any:
+    """What graphql-core's coerce_input_value gives for one input object, or Undefined."""
+    if not isinstance(item, dict):
+        return Undefined
+    if not plan.names.issuperset(item):
+        # A key the type lacks is an error, unless its value is Undefined (graphql-core skips those).
+        if any(key not in plan.names and value is not Undefined for key, value in item.items()):
+            return Undefined
+    coerced: dict[str, Any] = {}
+    get = item.get
+    for field in plan.fields:
+        value = get(field.name, Undefined)
+        if value is Undefined:
+            if field.required:
+                return Undefined
+            if field.default is not Undefined:
+                coerced[field.out_name] = field.default
+        elif value is None:
+            if field.non_null:
+                return Undefined
+            coerced[field.out_name] = None
+        else:
+            try:
+                value = field.coerce(value)
+            except Exception:  # noqa: BLE001 - the regular path reports it
+                return Undefined
+            if value is Undefined:
+                return Undefined
+            coerced[field.out_name] = value
+    return plan.out_type(coerced)
+
+
+def _list_of_input(var_type: Any) -> tuple[GraphQLInputObjectType, bool] | None:
+    """For ``[T]`` / ``[T!]`` (possibly non-null) of an input object T: (T, items non-null)."""
+    if isinstance(var_type, GraphQLNonNull):
+        var_type = var_type.of_type
+    if not isinstance(var_type, GraphQLList):
+        return None
+    item = var_type.of_type
+    non_null = isinstance(item, GraphQLNonNull)
+    if non_null:
+        item = item.of_type
+    return (item, non_null) if isinstance(item, GraphQLInputObjectType) else None
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    found = None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            if operation_name is None:
+                if found is not None:
+                    return None  # several operations and no name: graphql-core reports it
+                found = definition
+            elif definition.name is not None and definition.name.value == operation_name:
+                return definition
+    return found
+
+
+def coerce_bulk_variables(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, raw: Mapping[str, Any] | None
+) -> dict[str, list[Any]]:
+    """The coerced values of the operation's bulk list variables the plans cover; {} for none."""
+    if not raw:
+        return {}
+    operation = _operation(document, operation_name)
+    if operation is None or not operation.variable_definitions:
+        return {}
+    coerced: dict[str, list[Any]] = {}
+    for definition in operation.variable_definitions:
+        name = definition.variable.name.value
+        value = raw.get(name)
+        if not isinstance(value, list) or len(value) < MIN_ITEMS:
+            continue
+        shape = _list_of_input(type_from_ast(schema, definition.type))
+        if shape is None:
+            continue
+        input_type, items_non_null = shape
+        plan = _plan(input_type)
+        if plan is None:
+            continue
+        items = []
+        for item in value:
+            if item is None:
+                if items_non_null:
+                    return {}
+                items.append(None)
+                continue
+            done = _coerce_item(item, plan)
+            if done is Undefined:
+                return {}
+            items.append(done)
+        coerced[name] = items
+    return coerced

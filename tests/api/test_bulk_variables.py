@@ -1,0 +1,94 @@
+"""Bulk list variables: the compiled plans coerce exactly what graphql-core does, and anything they
+cannot coerce takes graphql-core's path with its errors."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from graphql import parse
+from graphql.execution.values import get_variable_values
+
+from api.bulk_variables import MIN_ITEMS, coerce_bulk_variables
+from api.schema import CicloSchema
+
+RECORD = "mutation($input: [EventInput!]!) { recordEvents(input: $input) { accepted duplicates errors { index field message } } }"
+UPSERT = "mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted created errors { index field message } } }"
+
+
+def _events(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        item: dict[str, Any] = {"externalId": f"b{rng.randrange(5)}", "type": rng.choice(["PURCHASE", "SURVEY", "CONTACT", "CUSTOM"]),
+                                "occurredAt": rng.choice(["2025-03-01T12:00:00Z", "2025-03-01T12:00:00.5+02:00", "20250301T120000Z"])}
+        for name, value in (("amount", rng.choice([3, 4.25, 0])), ("currency", "EUR"), ("score", rng.randrange(11)),
+                            ("channel", "EMAIL"), ("direction", rng.choice(["INBOUND", "OUTBOUND"])), ("reason", "x"),
+                            ("payload", rng.choice([{}, {"a": [1, {"b": None}]}, None])), ("idempotencyKey", f"k{i}"),
+                            ("category", None)):
+            if rng.random() < 0.5:
+                item[name] = value
+        out.append(item)
+    return out
+
+
+def _customers(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        item: dict[str, Any] = {"externalId": f"c{i}"}
+        for name, value in (("name", "Ana"), ("email", None), ("attributes", {"age": 3, "vip": True}),
+                            ("acquisitionChannel", "REFERRAL"), ("referredByExternalId", None)):
+            if rng.random() < 0.5:
+                item[name] = value
+        out.append(item)
+    return out
+
+
+def test_the_plans_coerce_what_graphql_core_does(schema: CicloSchema) -> None:
+    core = schema._schema
+    for query, name, items in ((RECORD, "input", _events(1, 300)), (UPSERT, "c", _customers(2, 300))):
+        document = parse(query)
+        expected = get_variable_values(core, document.definitions[0].variable_definitions, {name: items})
+        fast = coerce_bulk_variables(core, document, None, {name: items})
+        assert fast[name] == expected.coerced[name]
+        assert [type(v) for item in fast[name] for v in item.values()] == [
+            type(v) for item in expected.coerced[name] for v in item.values()
+        ]
+
+
+def test_short_lists_and_anything_uncoercible_are_left_to_graphql_core(schema: CicloSchema) -> None:
+    core, document = schema._schema, parse(RECORD)
+    items = _events(3, MIN_ITEMS)
+    assert coerce_bulk_variables(core, document, None, {"input": items[:-1]}) == {}
+    assert coerce_bulk_variables(core, document, None, {"input": items}) != {}
+    for bad in ({"type": "TELEGRAM"}, {"amount": "12"}, {"score": 2.5}, {"occurredAt": "soon"}, {"unknown": 1},
+                {"externalId": None}, {"direction": "SIDEWAYS"}):
+        broken = [*items[:5], {**items[5], **bad}, *items[6:]]
+        assert coerce_bulk_variables(core, document, None, {"input": broken}) == {}, bad
+    assert coerce_bulk_variables(core, document, None, {"input": [*items[:5], None, *items[6:]]}) == {}
+    missing_type = [*items[:5], {k: v for k, v in items[5].items() if k != "type"}, *items[6:]]
+    assert coerce_bulk_variables(core, document, None, {"input": missing_type}) == {}
+
+
+async def test_a_bulk_call_records_its_events_and_reports_item_errors(gql: Any, make_customer: Any) -> None:
+    for i in range(5):
+        await make_customer(external_id=f"b{i}")
+    events = [{"externalId": f"b{i % 5}", "type": "PURCHASE", "occurredAt": "2025-03-01T12:00:00Z", "amount": 2.5,
+               "idempotencyKey": f"k{i}"} for i in range(40)]
+    events[7] = {**events[7], "externalId": "nobody"}
+    events[9] = {**events[9], "amount": -1.0}
+    result = (await gql(RECORD, {"input": events}))["recordEvents"]
+    assert result["accepted"] == 38 and result["duplicates"] == 0
+    assert [(e["index"], e["field"]) for e in result["errors"]] == [(7, "externalId"), (9, "amount")]
+    again = (await gql(RECORD, {"input": events}))["recordEvents"]
+    assert again["accepted"] == 0 and again["duplicates"] == 38
+
+
+async def test_a_shape_error_deep_in_a_bulk_call_is_graphql_cores_own(gql: Any, make_customer: Any) -> None:
+    await make_customer(external_id="b0")
+    events = [{"externalId": "b0", "type": "PURCHASE", "occurredAt": "2025-03-01T12:00:00Z"} for _ in range(40)]
+    events[33] = {**events[33], "type": "TELEGRAM"}
+    bad = await gql(RECORD, {"input": events}, expect_errors=True)
+    assert bad.errors[0].message == "Variable '$input' has invalid value at [33].type: Value 'TELEGRAM' does not exist in 'EventType' enum."
+    assert bad.data is None
