@@ -60,14 +60,14 @@ class Services:
         its owner disposes of it."""
         sessions = make_sessionmaker(engine)
         read_sessions = make_sessionmaker(read_engine) if read_engine is not None else sessions
-        gate = WriteGate(engine)
+        gate = WriteGate(engine)  # one SQLite writer at a time in this process, queued in asyncio
         lifecycle = Lifecycle(
             sessions,
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
             write_gate=gate,
         )
-        offers = Offers.build(sessions, worker=worker)
+        offers = Offers.build(sessions, worker=worker, write_gate=gate)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -84,7 +84,7 @@ class Services:
             offers=offers,
             lever_reports=LeverReports(read_sessions),
             # Writes the rollup the reports read: on the primary (a replica receives it).
-            lever_rollup=LeverRollup(sessions),
+            lever_rollup=LeverRollup(sessions, write_gate=gate),
             alert_reports=AlertReports(read_sessions),
             evaluation=Evaluation.build(sessions, offers.registry, read_sessions=read_sessions),
             keys=ApiKeys(sessions, cache_seconds=float(os.environ.get("CICLO_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))),

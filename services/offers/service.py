@@ -16,6 +16,7 @@ from services.offers.decisions import Decisions
 from services.offers.budgets import Budgets
 from services.offers.campaigns import Campaigns
 from services.offers.contact_policy import ContactPolicies
+from db.write_gate import WriteGate as ProcessWriteGate
 from services.offers.gate import WriteGate
 from services.offers.guards import Guards
 from services.offers.outcomes import Outcomes
@@ -39,9 +40,12 @@ class Offers:
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0) -> Offers:
+    def build(
+        cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0, write_gate: ProcessWriteGate | None = None
+    ) -> Offers:
+        """``write_gate``: the process's shared SQLite write gate (see services.offers.gate)."""
         registry = ModelRegistry(sessions, worker=worker)
-        gate = WriteGate(sessions)
+        gate = WriteGate(sessions, write_gate)
         catalog = Catalog(sessions)
         budgets, contacts = Budgets(sessions), ContactPolicies(sessions)
         guards = Guards(budgets, contacts)

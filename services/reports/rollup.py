@@ -15,6 +15,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.dialect import dialect_name
+from db.write_gate import WriteGate, held
 from db.repositories import lever_rollup as repo
 from db.repositories import offers as offer_repo
 
@@ -34,11 +35,14 @@ class Step(enum.Enum):
 
 
 class LeverRollup:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], batch: int = BATCH) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], batch: int = BATCH, write_gate: WriteGate | None = None
+    ) -> None:
         if batch < 1:
             raise ValueError(f"`batch` must be >= 1, got {batch}")
         self._sessions = sessionmaker
         self.batch = batch
+        self._gate = write_gate  # on SQLite: wait for the write lock in asyncio, behind decides and outcomes
 
     async def refresh(self) -> int:
         """Roll up every decision point's newly settled decisions, at most ``batch`` decisions per
@@ -58,7 +62,7 @@ class LeverRollup:
         return moved
 
     async def _refresh_point(self, point_id: int) -> Step:
-        async with self._sessions.begin() as session:
+        async with held(self._gate), self._sessions.begin() as session:
             await repo.begin_refresh(session)
             mark = await repo.point_marks(session, point_id)
             last = repo.Watermark(mark.last_decision_id, mark.last_outcome_id)
