@@ -9,9 +9,6 @@ files of dead workers' live gauges are dropped when a sample sees their pid gone
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import os
 import re
 
@@ -29,11 +26,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.metrics_dir import MULTIPROC_ENV
+from db.periodic import Periodic
 from services.container import Services
 from services.offers.health import model_states
 from services.offers.values import Decision, Outcome
 
-log = logging.getLogger("ciclo.metrics")
 SAMPLE_SECONDS = 2.0
 
 REQUEST_SECONDS = Histogram(
@@ -97,28 +94,17 @@ async def sample(services: Services) -> None:
 
 
 class Sampler:
-    """Samples the gauges every SAMPLE_SECONDS in the background of one worker."""
+    """Samples the gauges every SAMPLE_SECONDS in the background of one worker (a failed sample is
+    retried; metrics never stop the server)."""
 
     def __init__(self, services: Services) -> None:
-        self._services = services
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("metrics-sampler", lambda: sample(services), SAMPLE_SECONDS, wait_first=False)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="metrics-sampler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await sample(self._services)
-            except Exception:  # noqa: BLE001 - a failed sample is retried; metrics never stop the server
-                log.warning("metrics sample failed", exc_info=True)
-            await asyncio.sleep(SAMPLE_SECONDS)
+        await self._loop.stop()
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-log = logging.getLogger("ciclo.db")
+from db.periodic import Periodic
 
 
 class WalCheckpointer:
@@ -20,37 +16,22 @@ class WalCheckpointer:
     """
 
     def __init__(self, engine: AsyncEngine, interval: float = 1.0) -> None:
-        if interval <= 0:
-            raise ValueError(f"`interval` must be > 0, got {interval}")
         self.engine = engine
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("sqlite-wal-checkpoint", self.checkpoint, interval)
 
     @property
     def active(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     def start(self) -> None:
-        if self.active and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sqlite-wal-checkpoint")
+        if self.active:
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, WAL frames, frames checkpointed)."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))).one()
         return int(row[0]), int(row[1]), int(row[2])
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.checkpoint()
-            except Exception:  # noqa: BLE001 - a failed round is retried on the next one
-                log.warning("WAL checkpoint failed", exc_info=True)

@@ -7,19 +7,16 @@ the decide or outcome path writes it: a refresh reads what was logged since its 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import enum
-import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.dialect import dialect_name
+from db.periodic import Periodic
 from db.write_gate import WriteGate, held
 from db.repositories import lever_rollup as repo
 from db.repositories import offers as offer_repo
 
-log = logging.getLogger("ciclo.reports")
 
 DEFAULT_INTERVAL = 30.0
 BATCH = 50_000  # decisions per refresh transaction
@@ -92,27 +89,11 @@ class RollupRefresher:
     """Runs ``LeverRollup.refresh`` every ``interval`` seconds in the server process."""
 
     def __init__(self, rollup: LeverRollup, interval: float = DEFAULT_INTERVAL) -> None:
-        if interval <= 0:
-            raise ValueError(f"`interval` must be > 0, got {interval}")
         self.rollup = rollup
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("lever-rollup-refresh", rollup.refresh, interval)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="lever-rollup-refresh")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.rollup.refresh()
-            except Exception:  # noqa: BLE001 - a failed round is retried on the next one
-                log.exception("lever rollup refresh failed")
+        await self._loop.stop()
