@@ -55,6 +55,12 @@ POOL_CHECKED_OUT = Gauge(
     "ciclo_db_pool_checked_out", "Database connections in use (summed over workers).", multiprocess_mode="livesum"
 )
 POOL_SIZE = Gauge("ciclo_db_pool_size", "Database pool size (summed over workers).", multiprocess_mode="livesum")
+COALESCED_CALLS = Counter(
+    "ciclo_coalesced_calls", "Single decide / recordOutcome calls answered by shared batches.", ["call"]
+)
+COALESCED_BATCHES = Counter(
+    "ciclo_coalesced_batches", "Batches that answered them: calls / batches is the mean batch size.", ["call"]
+)
 
 
 def decided(decision: Decision) -> None:
@@ -90,7 +96,22 @@ async def sample(services: Services) -> None:
         LEARNER_LAG.labels(state.decision_point).set(state.lag)
         MODEL_VERSION.labels(state.decision_point).set(state.config_version)
         MODEL_APPLIED.labels(state.decision_point).set(state.outcomes_applied)
+    _count_coalesced(services)
     _drop_dead_workers()
+
+
+_counted: dict[str, tuple[int, int]] = {}
+
+
+def _count_coalesced(services: Services) -> None:
+    """Move the coalescers' running totals into the counters (by the change since the last sample)."""
+    for call, coalescer in (("decide", services.offers.decisions.coalescer), ("recordOutcome", services.offers.outcomes.coalescer)):
+        calls, batches = _counted.get(call, (0, 0))
+        if coalescer.items < calls:  # a new coalescer (tests build several apps in one process)
+            calls = batches = 0
+        COALESCED_CALLS.labels(call).inc(coalescer.items - calls)
+        COALESCED_BATCHES.labels(call).inc(coalescer.batches - batches)
+        _counted[call] = (coalescer.items, coalescer.batches)
 
 
 class Sampler:

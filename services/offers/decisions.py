@@ -47,7 +47,7 @@ class Decisions:
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
         self.guards = guards
-        self._together: Coalescer[DecideRequest, Decision] = Coalescer(self._decide_together, max_batch=COALESCE_MAX)
+        self.coalescer: Coalescer[DecideRequest, Decision] = Coalescer(self._decide_together, max_batch=COALESCE_MAX)
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).
@@ -61,7 +61,7 @@ class Decisions:
         features.check_context(request.context)
         if (request.customer_id is None) == (request.external_id is None):
             raise InvalidInput("externalId", "give exactly one of customerId and externalId")
-        return await self._together.submit(request.decision_point, request)
+        return await self.coalescer.submit(request.decision_point, request)
 
     async def _decide_together(self, key: Hashable, requests: Sequence[DecideRequest]) -> list[Decision | ServiceError]:
         """``decide`` for concurrent requests at one decision point; one result per request, in order.

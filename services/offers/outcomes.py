@@ -56,7 +56,7 @@ class Outcomes:
         self.registry = registry
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
-        self._together: Coalescer[OutcomeReport, Outcome] = Coalescer(self._write_together, max_batch=COALESCE_MAX)
+        self.coalescer: Coalescer[OutcomeReport, Outcome] = Coalescer(self._write_together, max_batch=COALESCE_MAX)
 
     async def _write_together(self, _key: Hashable, reports: Sequence[OutcomeReport]) -> list[Outcome | ServiceError]:
         return await self._write(reports)
@@ -70,7 +70,7 @@ class Outcomes:
         are written together, in one transaction (see ``services.coalesce``), in arrival order.
         """
         check_report(report)
-        return await self._together.submit(None, report)
+        return await self.coalescer.submit(None, report)
 
     async def record_many(self, reports: Sequence[OutcomeReport]) -> BulkOutcomes:
         """``record`` for up to 10,000 outcomes in one transaction; failures are reported by index."""
