@@ -246,7 +246,10 @@ class Decision:
 
     @strawberry.field(description="The lever served.")
     def lever(self, info: Info) -> Lever:
-        # Straight from the registry's copy of the catalogue while it is fresh: no loader round.
+        # A decision just made carries the lever it was made with; else the registry's copy of
+        # the catalogue while it is fresh; else a loader round.
+        if self._decision.served is not None and self._decision.served.key == self._decision.lever:
+            return Lever.from_domain(self._decision.served)
         cached = info.context.services.offers.registry.cached_levers([self._decision.lever])
         if cached is not None:
             return Lever.from_domain(cached[self._decision.lever])

@@ -69,6 +69,9 @@ class Decisions:
         A customer named twice is decided in a second round, after the first decision is written,
         so the contact policy and budgets see them one after the other as if they came in turn."""
         results: list[Decision | ServiceError | None] = [None] * len(requests)
+        # One connection for the whole batch: its reads, then each round's writes, which hold the
+        # write gate and commit on their own (a second session per batch cost a pool checkout and
+        # a rollback round trip to the driver thread).
         async with self._sessions() as session:
             point, levers = await self._point(session, str(key))
             guard = lever_guard.guard_for(point, levers)
@@ -78,29 +81,30 @@ class Decisions:
                 if request.request_id in stored:
                     results[i] = await _settled(self._replayed(session, stored[request.request_id], point, request))
             facts = await self._facts(session, [r for i, r in enumerate(requests) if results[i] is None], _needs(point, guard))
-        todo: list[tuple[int, Any]] = []
-        for i, request in enumerate(requests):
-            if results[i] is not None:
-                continue
-            fact = facts.get(("id", request.customer_id) if request.customer_id is not None else ("ext", request.external_id))
-            if fact is None:
-                results[i] = CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
-            else:
-                todo.append((i, fact))
-        arms = await self.registry.serving_arms(point) if todo else {}
-        plan = await self.guards.plan(point.key) if self.guards and todo else None
-        while todo:  # rounds: each customer at most once per round
-            round_, seen, later = [], set(), []
-            for i, fact in todo:
-                (later if fact.id in seen else round_).append((i, fact))
-                seen.add(fact.id)
-            await self._decide_round(point, levers, guard, arms, plan, requests, round_, results)
-            todo = later
+            todo: list[tuple[int, Any]] = []
+            for i, request in enumerate(requests):
+                if results[i] is not None:
+                    continue
+                fact = facts.get(("id", request.customer_id) if request.customer_id is not None else ("ext", request.external_id))
+                if fact is None:
+                    results[i] = CustomerNotFound(customer_id=request.customer_id, external_id=request.external_id)
+                else:
+                    todo.append((i, fact))
+            arms = await self.registry.serving_arms(point) if todo else {}
+            plan = await self.guards.plan(point.key) if self.guards and todo else None
+            while todo:  # rounds: each customer at most once per round
+                round_, seen, later = [], set(), []
+                for i, fact in todo:
+                    (later if fact.id in seen else round_).append((i, fact))
+                    seen.add(fact.id)
+                await self._decide_round(session, point, levers, guard, arms, plan, requests, round_, results)
+                todo = later
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
 
     async def _decide_round(
         self,
+        session: AsyncSession,
         point: DecisionPoint,
         levers: dict[str, Lever],
         guard: LeverGuard,
@@ -110,7 +114,8 @@ class Decisions:
         todo: list[tuple[int, Any]],
         results: list[Decision | ServiceError | None],
     ) -> None:
-        """Choose, log and guard one round of distinct customers; fills ``results``."""
+        """Choose, log and guard one round of distinct customers in ``session``, and commit it;
+        fills ``results``."""
         now = self.clock()
         owner: dict[int, int] = {}  # customer id -> request index
         fact_of: dict[int, Any] = {}
@@ -143,19 +148,25 @@ class Decisions:
 
         replays: list[int] = []
         refused: dict[int, ServiceError] = {}
-        async with self.gate.begin() as session:
-            written = await repo.insert_decisions(session, rows)
-            # a row not written lost a race on its request id: the winner's decision stands
-            replays = [owner[row["customer_id"]] for row in rows if row["customer_id"] not in written]
-            if plan is not None and written:
-                refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
-            for i in replays:
-                found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
-                results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
+        async with self.gate.hold():
+            try:
+                written = await repo.insert_decisions(session, rows)
+                # a row not written lost a race on its request id: the winner's decision stands
+                replays = [owner[row["customer_id"]] for row in rows if row["customer_id"] not in written]
+                if plan is not None and written:
+                    refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
+                for i in replays:
+                    found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
+                    results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
         for customer_id, error in refused.items():
             results[owner[customer_id]] = error
         for customer_id, decision_id in written.items():
-            results[owner[customer_id]] = mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+            row = final[customer_id]
+            results[owner[customer_id]] = mapping.decision(SimpleNamespace(**row, id=decision_id), point.key, levers.get(row["lever_key"]))
 
     def _choose_for(
         self,

@@ -26,6 +26,10 @@ class WriteGate:
         bind = sessionmaker.kw.get("bind")
         self._gate = gate if gate is not None or bind is None else ProcessWriteGate(bind)
 
+    def hold(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Wait for this process's write turn (for a session the caller opened and commits)."""
+        return held(self._gate)
+
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
         """``sessionmaker.begin()``, queued behind this process's other SQLite writes."""

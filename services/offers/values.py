@@ -194,6 +194,8 @@ class Decision:
     holdout: bool = False
     policy_arm: str = MAIN_ARM
     shadow: ShadowScore | None = None
+    # The lever's catalogue entry the decision was made with; None when read back from the log.
+    served: Lever | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

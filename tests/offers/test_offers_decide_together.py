@@ -31,13 +31,13 @@ async def test_concurrent_decides_are_logged_once_each_in_fewer_batches(services
         await make_customer(external_id=f"t-{i}", attributes={"price_sensitive": i % 2 == 0})
     await configure()
     decisions = services.offers.decisions
-    before = decisions._together.batches
+    before = decisions.coalescer.batches
     found = await asyncio.gather(*(decisions.decide(request(f"t-{i}")) for i in range(24)))
     assert all(isinstance(d, Decision) and 0 < d.propensity <= 1 for d in found)
     assert [d.customer_id for d in found] == sorted(d.customer_id for d in found)  # each caller its own customer
     assert len({d.id for d in found}) == 24
     assert await count(services, DecisionRow) == 24
-    assert decisions._together.batches - before < 24  # answered together, not one by one
+    assert decisions.coalescer.batches - before < 24  # answered together, not one by one
 
 
 async def test_one_batch_keeps_every_callers_own_answer(services: Services, configure, make_customer) -> None:
@@ -56,9 +56,9 @@ async def test_one_batch_keeps_every_callers_own_answer(services: Services, conf
         request("m-3", context={"channel": "web", "cart": "ten"}),  # a string where a number belongs
         request("m-3", candidates=("TELEPATHY",)),
     ]
-    before = decisions._together.batches
+    before = decisions.coalescer.batches
     results = await asyncio.gather(*(decisions.decide(c) for c in calls), return_exceptions=True)
-    assert decisions._together.batches - before == 1  # all of them in one batch
+    assert decisions.coalescer.batches - before == 1  # all of them in one batch
     first, nobody, again, retry_a, retry_b, control, bad, none = results
     assert isinstance(first, Decision) and isinstance(again, Decision) and first.id != again.id
     assert isinstance(nobody, CustomerNotFound) and nobody.external_id == "nobody"
@@ -85,3 +85,17 @@ async def test_concurrent_outcomes_are_stored_once_and_judged_in_arrival_order(s
     assert isinstance(results[7], OutcomeConflict)
     assert isinstance(results[8], UnknownDecision)
     assert await count(services, OutcomeRow) == 6
+
+
+async def test_a_fresh_decision_carries_the_lever_it_was_made_with(services: Services, configure, make_customer) -> None:
+    """The answer to decide names the lever's catalogue entry without another read; a replay read
+    back from the log does not carry it, and is still the same decision."""
+    await make_customer(external_id="l-1")
+    await configure()
+    decisions = services.offers.decisions
+    made = await decisions.decide(request("l-1", request_id="lever-1"))
+    assert made.served is not None and made.served.key == made.lever
+    catalogue = {lever.key: lever for lever in await services.offers.catalog.levers()}
+    assert made.served == catalogue[made.lever]
+    replay = await decisions.decide(request("l-1", request_id="lever-1"))
+    assert replay.served is None and replay == made
