@@ -10,6 +10,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api import input_builders
 from api.evaluation_mutations import EvaluationMutation
 from api.evaluation_queries import EvaluationQuery
 from api.guard_mutations import GuardMutation
@@ -74,6 +75,7 @@ def build_schema(
         scalar_overrides=SCALAR_OVERRIDES,
     )
     schema.validation_results = results
+    input_builders.install(schema)
     return schema
 
 
