@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -63,8 +64,15 @@ COALESCED_BATCHES = Counter(
 )
 
 
+_decided_children: dict[tuple[str, str], Any] = {}  # labels() per call took a lock and built a key
+
+
 def decided(decision: Decision) -> None:
-    DECISIONS.labels(decision.decision_point, decision.lever).inc()
+    key = (decision.decision_point, decision.lever)
+    child = _decided_children.get(key)
+    if child is None:
+        child = _decided_children[key] = DECISIONS.labels(*key)
+    child.inc()
 
 
 def outcome_recorded(outcome: Outcome) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy import ColumnElement, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,14 @@ def insert_for(session: AsyncSession, model: Any) -> Any:
     if dialect_name(session) == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+@functools.lru_cache(maxsize=64)
+def insert_skipping(dialect: str, table: Table, unique: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING returning`` for ``dialect``, built
+    once: building it on every call cost about a tenth of a batch of eight decisions."""
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=list(unique)).returning(*(table.c[name] for name in returning))
 
 
 def one_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnElement[bool]:

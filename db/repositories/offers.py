@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import dialect_name, insert_for
+from db.dialect import dialect_name, insert_for, insert_skipping
 from db.models import Decision, DecisionPoint, Lever, Outcome
 
 DECISION_ROW = tuple(Decision.__table__.c)
@@ -78,12 +78,7 @@ async def insert_decisions(session: AsyncSession, rows: list[dict[str, Any]]) ->
     (decision point, request id) is already stored is skipped, not an error."""
     if not rows:
         return {}
-    table = Decision.__table__
-    statement = (
-        insert_for(session, Decision)
-        .on_conflict_do_nothing(index_elements=["decision_point_id", "request_id"])
-        .returning(table.c.customer_id, table.c.id)
-    )
+    statement = insert_skipping(dialect_name(session), Decision.__table__, ("decision_point_id", "request_id"), ("customer_id", "id"))
     result = await session.execute(statement, rows)
     return {customer_id: decision_id for customer_id, decision_id in result.all()}
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, delete, false, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.dialect import dialect_name, insert_for, insert_skipping
 from db.models import Decision, ModelSnapshot, Outcome
 
 OUTCOME_ROW = tuple(Outcome.__table__.c)
@@ -23,12 +23,7 @@ async def insert_outcomes(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     """
     if not rows:
         return {}
-    table = Outcome.__table__
-    statement = (
-        insert_for(session, Outcome)
-        .on_conflict_do_nothing(index_elements=["decision_id"])
-        .returning(table.c.decision_id, table.c.id)
-    )
+    statement = insert_skipping(dialect_name(session), Outcome.__table__, ("decision_id",), ("decision_id", "id"))
     result = await session.execute(statement, rows)
     return {decision_id: outcome_id for decision_id, outcome_id in result.all()}
 
