@@ -90,6 +90,14 @@ async def decisions_by_request(session: AsyncSession, point_id: int, request_ids
     return list((await session.execute(query)).all())
 
 
+async def decision_heads(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
+    """What an outcome needs of its decisions: id, decision point, lever, activation and window."""
+    query = select(
+        Decision.id, Decision.decision_point_id, Decision.lever_key, Decision.activated_at, Decision.window_ends_at
+    ).where(Decision.id.in_(list(ids)))
+    return list((await session.execute(query)).all())
+
+
 async def decisions_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
     query = select(*DECISION_ROW).where(Decision.id.in_(list(ids))).order_by(Decision.id)
     return list((await session.execute(query)).all())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from types import SimpleNamespace
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
@@ -97,11 +99,11 @@ class Outcomes:
                 results[index] = exc
                 continue
             pending.setdefault(report.decision_id, index)
-        # Reads first, outside the write gate: only the lock, the insert and its read-back queue.
+        # One connection: the reads first, outside the write gate; only the lock, the insert and
+        # the read-back of outcomes stored before this call queue behind other writers.
         async with self._sessions() as session:
-            decisions = {row.id: row for row in await repo.decisions_by_ids(session, list(pending))}
-            points = {pid: await self._point(session, pid) for pid in {d.decision_point_id for d in decisions.values()}}
-            levers = {lever.key: mapping.lever(lever) for lever in await repo.all_levers(session)}
+            decisions = {row.id: row for row in await repo.decision_heads(session, list(pending))}
+            points, levers = await self._config(session, {d.decision_point_id for d in decisions.values()}, {d.lever_key for d in decisions.values()})
             rows: list[dict[str, Any]] = []
             for decision_id, index in pending.items():
                 decision = decisions.get(decision_id)
@@ -117,20 +119,30 @@ class Outcomes:
                             "decision_id": decision_id,
                             "decision_point_id": point.id,
                             "accepted": report.accepted,
-                            "revenue": report.revenue,
-                            "reward": reward_of(point.reward, levers.get(decision.lever_key), report.accepted, report.revenue),
+                            "revenue": None if report.revenue is None else float(report.revenue),
+                            "reward": float(reward_of(point.reward, levers.get(decision.lever_key), report.accepted, report.revenue)),
                             "late": decision.window_ends_at is not None and now > decision.window_ends_at,
                             "source": "REPORTED",
                             "idempotency_key": report.idempotency_key,
                             "created_at": now,
                         }
                     )
-        async with self.gate.begin() as session:
-            # Outcome ids must commit in id order per decision point: see services.offers.registry.
-            await repo.lock_decision_points(session, [row["decision_point_id"] for row in rows])
-            await outcome_repo.insert_outcomes(session, rows)
-            ids = [row["decision_id"] for row in rows]
-            stored = {row.decision_id: mapping.outcome(row) for row in await outcome_repo.by_decisions(session, ids)}
+            stored: dict[int, Outcome] = {}
+            async with self.gate.hold() if rows else contextlib.nullcontext():
+                try:
+                    # Outcome ids must commit in id order per decision point: see services.offers.registry.
+                    await repo.lock_decision_points(session, [row["decision_point_id"] for row in rows])
+                    inserted = await outcome_repo.insert_outcomes(session, rows)
+                    for row in rows:
+                        if row["decision_id"] in inserted:  # written now: no need to read it back
+                            stored[row["decision_id"]] = mapping.outcome(SimpleNamespace(**row, id=inserted[row["decision_id"]]))
+                    earlier = [row["decision_id"] for row in rows if row["decision_id"] not in inserted]
+                    if earlier:  # decisions that already had an outcome: judge the reports against it
+                        stored.update((r.decision_id, mapping.outcome(r)) for r in await outcome_repo.by_decisions(session, earlier))
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
         for decision_id, index in pending.items():
             if results[index] is None:
                 results[index] = stored[decision_id]
@@ -146,10 +158,18 @@ class Outcomes:
             self.registry.nudge()
         return final
 
-    async def _point(self, session: AsyncSession, point_id: int) -> Any:
-        row = await repo.decision_point_by_id(session, point_id)
-        assert row is not None
-        return mapping.decision_point(row)
+    async def _config(self, session: AsyncSession, point_ids: set[int], lever_keys: set[str]) -> tuple[dict[int, Any], dict[str, Any]]:
+        """The decision points and levers that price the outcomes: the registry's copies while
+        they are fresh (as for decide), else read here."""
+        points = {pid: self.registry.cached_point(pid) for pid in point_ids}
+        levers = self.registry.cached_levers(sorted(lever_keys))
+        for pid in [pid for pid, point in points.items() if point is None]:
+            row = await repo.decision_point_by_id(session, pid)
+            assert row is not None
+            points[pid] = mapping.decision_point(row)
+        if levers is None:
+            levers = {lever.key: mapping.lever(lever) for lever in await repo.all_levers(session)}
+        return points, levers
 
     async def expire(self) -> int:
         """Give every activated decision whose reward window ended without an outcome its decision

@@ -134,16 +134,24 @@ class ModelRegistry:
         """Every arm of ``point``, the champion first."""
         return {arm: await self.serving(point, arm) for arm in point.arms}
 
+    def _fresh(self) -> bool:
+        """The last round's configs are recent enough to decide with (the loop runs)."""
+        return self._task is not None and time.monotonic() - self._configs_at <= 2 * self.poll_seconds
+
     def cached_config(self, key: str) -> tuple[DecisionPoint, frozenset[str]] | None:
         """The point's config and active levers from the last round, while the loop runs and the
         round is recent; None means: read them from the database."""
-        if self._task is None or time.monotonic() - self._configs_at > 2 * self.poll_seconds:
+        return self._configs.get(key) if self._fresh() else None
+
+    def cached_point(self, point_id: int) -> DecisionPoint | None:
+        """``cached_config`` by decision point id (the config alone)."""
+        if not self._fresh():
             return None
-        return self._configs.get(key)
+        return next((point for point, _ in self._configs.values() if point.id == point_id), None)
 
     def cached_levers(self, keys: list[str]) -> dict[str, Lever] | None:
         """Levers from the last round (as fresh as ``cached_config``), or None."""
-        if self._task is None or time.monotonic() - self._configs_at > 2 * self.poll_seconds:
+        if not self._fresh():
             return None
         if not all(key in self._levers for key in keys):
             return None

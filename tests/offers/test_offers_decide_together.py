@@ -99,3 +99,22 @@ async def test_a_fresh_decision_carries_the_lever_it_was_made_with(services: Ser
     assert made.served == catalogue[made.lever]
     replay = await decisions.decide(request("l-1", request_id="lever-1"))
     assert replay.served is None and replay == made
+
+
+async def test_a_recorded_outcome_is_answered_as_it_is_stored(services: Services, configure, make_customer) -> None:
+    """A fresh outcome is answered from the row just written (no read-back): it must equal what a
+    later read returns, field by field, including an integer revenue and the late flag."""
+    for i in range(3):
+        await make_customer(external_id=f"s-{i}")
+    await configure()
+    made = [await services.offers.decisions.decide(request(f"s-{i}")) for i in range(3)]
+    outcomes = services.offers.outcomes
+    reports = [OutcomeReport(made[0].id, accepted=True, revenue=20), OutcomeReport(made[1].id, accepted=False),
+               OutcomeReport(made[2].id, accepted=True, revenue=12.5, idempotency_key="k-2")]
+    answered = await asyncio.gather(*(outcomes.record(r) for r in reports))
+    stored = await outcomes.of_decisions([d.id for d in made])
+    for outcome in answered:
+        assert outcome == stored[outcome.decision_id]
+        assert type(outcome.reward) is float and (outcome.revenue is None or type(outcome.revenue) is float)
+    retried = await outcomes.record(reports[0])  # read back this time: the same answer
+    assert retried == answered[0]
