@@ -28,6 +28,21 @@ def test_serves_graphql_and_echoes_the_callers_request_id(live_server: LiveServe
     assert float(view.headers["server-timing"].removeprefix("app;dur=")) > 0
 
 
+def test_request_and_response_json_edge_cases(live_server: LiveServer) -> None:
+    """Bodies are parsed and answers encoded with orjson; what it refuses still gets the standard
+    answer: a 400 for a body that is not JSON, and integers past 64 bits kept exact."""
+    bad = httpx.post(f"{live_server.url}/graphql", content=b'{"query": "{ __typename }"', timeout=30,
+                     headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and "Unable to parse request body as JSON" in bad.text
+    huge = 2**70
+    created = post(live_server, 'mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }',
+                   {"c": [{"externalId": "big", "name": "Ünïcode", "attributes": {"huge": huge, "note": "ñ"}}]})
+    assert created.status_code == 200 and created.json()["data"]["upsertCustomers"]["accepted"] == 1
+    view = post(live_server, '{ customerByExternalId(externalId: "big") { name attributes } }')
+    assert view.status_code == 200
+    assert view.json()["data"]["customerByExternalId"] == {"name": "Ünïcode", "attributes": {"huge": huge, "note": "ñ"}}
+
+
 def test_graphiql_is_served_to_browsers(live_server: LiveServer) -> None:
     page = httpx.get(f"{live_server.url}/graphql", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200
