@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import sqlite_timestamp
 from db.dialect import dialect_name, insert_for
+from db.driver import on_sqlite_driver
 from db.models import Event
 
 
@@ -32,12 +34,13 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     if dialect_name(session) == "sqlite":
-        return await _insert_many_sqlite(session, rows)
+        inserted, _ = await on_sqlite_driver(session, _insert_sqlite, _sqlite_params(rows))
+        return inserted
     statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return len((await session.execute(statement.returning(Event.__table__.c.id), rows)).all())
 
 
-async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+def _sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the cost
     # of a 1,000-event batch. Values are converted exactly as the column types would store them.
     # A batch shares one recorded_at, and most events carry no payload: convert those once.
@@ -55,9 +58,15 @@ async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]])
             get("reason"), json.dumps(payload, separators=(",", ":")) if payload else "{}",
             get("idempotency_key"),
         ))
-    connection = await session.connection()
+    return params
+
+
+def _insert_sqlite(connection: sqlite3.Connection, params: list[tuple[Any, ...]]) -> tuple[int, int]:
+    """(events inserted, the largest event id after the insert), in the driver's thread."""
     # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
-    return int((await connection.exec_driver_sql(_SQLITE_INSERT, params)).rowcount)
+    inserted = connection.executemany(_SQLITE_INSERT, params).rowcount
+    last = connection.execute("SELECT max(id) FROM events").fetchone()[0] if inserted else None
+    return inserted, int(last or 0)
 
 
 # What the lifecycle pass needs of a newly logged event (see services.lifecycle.facts).
@@ -116,23 +125,44 @@ def _pg_columns(rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
     return tuple(columns.values())
 
 
-async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+class PreparedEvents(NamedTuple):
+    """A batch of event rows with its driver parameters, built before the write lock is taken."""
+
+    rows: list[dict[str, Any]]
+    params: Any
+
+
+def prepare(session: AsyncSession, rows: list[dict[str, Any]]) -> PreparedEvents:
+    """The driver parameters of ``rows`` for `insert_prepared`: the conversion is pure Python, so
+    doing it first keeps it out of the section that holds SQLite's write lock."""
+    if dialect_name(session) == "sqlite":
+        return PreparedEvents(rows, _sqlite_params(rows))
+    return PreparedEvents(rows, _pg_columns(rows))
+
+
+async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Any]:
     """Insert events like `insert_many` and return the stored ones (LOGGED columns), id order."""
+    return await insert_prepared(session, prepare(session, rows))
+
+
+async def insert_prepared(session: AsyncSession, batch: PreparedEvents) -> list[Any]:
+    """`insert_logged` for a batch `prepare` converted already."""
+    rows = batch.rows
     if not rows:
         return []
     if dialect_name(session) == "sqlite":
-        inserted = await _insert_many_sqlite(session, rows)
+        # The insert and the id read in one trip to the driver's thread (see db.driver).
+        inserted, last = await on_sqlite_driver(session, _insert_sqlite, batch.params)
         if not inserted:
             return []
         # The insert holds SQLite's write lock until commit and each new rowid is one more than
         # the last, so this batch's events are the newest ``inserted`` rows, in the rows' order.
         if inserted == len(rows):
-            last = int(await session.scalar(select(func.max(Event.id))) or 0)
             return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
         query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
         return list(reversed((await session.execute(query)).all()))
     connection = await session.connection()
-    found = (await connection.exec_driver_sql(_PG_INSERT, _pg_columns(rows))).all()
+    found = (await connection.exec_driver_sql(_PG_INSERT, batch.params)).all()
     return sorted(found, key=lambda row: row.id)
 
 
