@@ -100,6 +100,9 @@ async def test_a_batch_longer_than_one_insert_statement_keeps_its_order_and_skip
     assert [r.amount for r in second] == [float(i) for i in range(size) if i % 2 or i % 3 == 0]
     assert [r.id for r in second] == sorted({r.id for r in second}) and second[0].id > first[-1].id
     assert all(r.customer_id == ids[f"m{int(r.amount) % 7}"] for r in second)
+    async with services.sessions() as session:
+        read_back = await repo.logged(session, [r.id for r in second])
+    assert [(r.id, r.amount, r.customer_id) for r in read_back] == [(r.id, r.amount, r.customer_id) for r in second]
 
 
 async def test_ids_by_external_ids_matches_keys_with_quotes_and_non_ascii_text(services: Services) -> None:
