@@ -52,8 +52,9 @@ class _Field(NamedTuple):
 
 
 class _Plan(NamedTuple):
-    names: frozenset[str]
-    fields: tuple[_Field, ...]
+    fields: dict[str, _Field]  # by name
+    required: tuple[str, ...]
+    defaults: dict[str, Any]  # by out name, in field order: what an absent field gets
     out_type: Callable[[dict[str, Any]], Any]
     built: bool  # out_type gives the resolver's values (see build_items_with)
 
@@ -98,7 +99,13 @@ def _plan(input_type: GraphQLInputObjectType) -> _Plan | None:
             if builder is not None:
                 # graphql-core's default out_type hands the dict back: the builder takes it as is.
                 out_type = builder if out_type is GraphQLInputObjectType.out_type else _then(out_type, builder)
-            plan = _Plan(frozenset(input_type.fields), tuple(fields), out_type, builder is not None)
+            plan = _Plan(
+                {field.name: field for field in fields},
+                tuple(field.name for field in fields if field.required),
+                {field.out_name: field.default for field in fields if field.default is not Undefined},
+                out_type,
+                builder is not None,
+            )
     _PLANS[input_type] = plan
     return plan
 
@@ -108,27 +115,31 @@ def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable
 
 
 def _coerce_item(item: Any, plan: _Plan) -> Any:
-    """What graphql-core's coerce_input_value gives for one input object, or Undefined."""
+    """What graphql-core's coerce_input_value gives for one input object, or Undefined.
+
+    It walks the keys the item has rather than every field of the type: an item usually sends
+    half of them, and the absent ones only take their defaults.
+    """
     if not isinstance(item, dict):
         return Undefined
-    if not plan.names.issuperset(item):
-        # A key the type lacks is an error, unless its value is Undefined (graphql-core skips those).
-        if any(key not in plan.names and value is not Undefined for key, value in item.items()):
-            return Undefined
-    coerced: dict[str, Any] = {}
-    get = item.get
-    for field in plan.fields:
-        value = get(field.name, Undefined)
+    for name in plan.required:
+        value = item.get(name, Undefined)
         if value is Undefined:
-            if field.required:
-                return Undefined
-            if field.default is not Undefined:
-                coerced[field.out_name] = field.default
-        elif value is None:
+            return Undefined
+    coerced = plan.defaults.copy()
+    fields = plan.fields
+    for name, value in item.items():
+        field = fields.get(name)
+        if field is None:
+            # A key the type lacks is an error, unless its value is Undefined (graphql-core skips those).
+            if value is Undefined:
+                continue
+            return Undefined
+        if value is None:
             if field.non_null:
                 return Undefined
             coerced[field.out_name] = None
-        else:
+        elif value is not Undefined:
             try:
                 value = field.coerce(value)
             except Exception:  # noqa: BLE001 - the regular path reports it
