@@ -3,12 +3,13 @@
 aiosqlite runs each call on its connection's own thread, and SQLAlchemy's adapter makes three or
 four such calls per statement (cursor, execute, fetch, close), each one a hand-off to that thread
 and back to the event loop. While SQLite's write lock is held, each hand-off also waits for
-whatever else the event loop is running: with four concurrent recordEvents calls the lock sat
-idle behind other requests' parsing for much of the time it was held.
+whatever else the event loop is running, such as another recordEvents call coercing its 1,000
+items, and the lock sits idle meanwhile.
 
 `on_sqlite_driver` runs a plain function on the session's sqlite3 connection, on that thread, in
 one hand-off. The function runs inside the session's transaction (sqlite3 opens it before the
 first write, as it does for SQLAlchemy's own statements); the session still commits or rolls back.
+Errors arrive as the driver's own (`sqlite3.Error`), not wrapped in SQLAlchemy's `DBAPIError`.
 """
 
 from __future__ import annotations

@@ -77,7 +77,8 @@ class Events:
                 rows.append(_row(draft, customer_id, now))
             batch = repo.prepare(session, rows)
             # The insert takes SQLite's one write lock until the commit: queue for it only now,
-            # after the lookup and the conversion, so the next batch's overlap this batch's writes.
+            # after the lookup and the conversion, so the next batch's lookup and conversion overlap
+            # this batch's writes.
             async with held(self._gate):
                 try:
                     logged = await repo.insert_prepared(session, batch)

@@ -30,8 +30,8 @@ SQLITE_ROWS_PER_INSERT = 500
 @functools.lru_cache(maxsize=64)
 def _sqlite_insert(rows: int) -> str:
     """One INSERT of ``rows`` rows. SQLite runs it in a single step, which sqlite3 takes without
-    the GIL: executemany stepped once per row and took the GIL back each time, so a batch's insert
-    stretched whenever the event loop was busy with other requests (about 2.5x with 4 clients)."""
+    the GIL: executemany stepped once per row and took the GIL back after each one, waiting for it
+    whenever the event loop was busy with other requests' Python work."""
     one = f"({', '.join('?' * len(EVENT_COLUMNS))})"
     return (
         f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {', '.join([one] * rows)} "
