@@ -6,6 +6,11 @@ checks, unwrapping, recursion) after a separate nesting-depth walk: about 9 ms o
 batch. The values it produces are simple, so a plan built once per input type produces the same
 ones in a third of the time.
 
+For an input type registered with `build_items_with` (recordEvents' and upsertCustomers' inputs),
+the plan also builds each coerced item into the value the resolver receives, the service draft,
+and marks the list as built (`BuiltItems`). Strawberry would otherwise convert the list item by
+item, about 7 us an item of dispatch with nothing left to do (see `_hand_built_items_over`).
+
 The plan covers only what it can reproduce exactly: a list variable of a flat input object (every
 field a scalar or an enum, possibly non-null; no `@oneOf`), sent as a list of at least
 ``MIN_ITEMS`` objects. It gives up at the first item it cannot coerce; the operation then goes the
@@ -31,6 +36,7 @@ from graphql import (
     type_from_ast,
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
+from strawberry.types import arguments
 
 # Below this many items the regular coercion is cheap enough.
 MIN_ITEMS = 32
@@ -46,13 +52,31 @@ class _Field(NamedTuple):
 
 
 class _Plan(NamedTuple):
-    names: frozenset[str]
-    fields: tuple[_Field, ...]
+    fields: dict[str, _Field]  # by name
+    required: tuple[str, ...]
+    defaults: dict[str, Any]  # by out name, in field order: what an absent field gets
     out_type: Callable[[dict[str, Any]], Any]
+    built: bool  # out_type gives the resolver's values (see build_items_with)
+
+
+class BuiltItems(list[Any]):
+    """A bulk list variable whose items the plan built into the values the resolver receives."""
 
 
 # Keyed by the input type; None remembers a type the plan does not cover.
 _PLANS: dict[GraphQLInputObjectType, _Plan | None] = {}
+# Keyed by the input type's GraphQL name: what turns a coerced item into the resolver's value.
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+
+def build_items_with(type_name: str, builder: Callable[[dict[str, Any]], Any]) -> None:
+    """Have the plan for input type ``type_name`` give ``builder(coerced item)`` for each item.
+
+    The builder must do what the type's Strawberry conversion does (its `from_input` hook), and
+    that hook must hand back a value the builder made unchanged.
+    """
+    _BUILDERS[type_name] = builder
+    _PLANS.clear()
 
 
 def _plan(input_type: GraphQLInputObjectType) -> _Plan | None:
@@ -70,33 +94,52 @@ def _plan(input_type: GraphQLInputObjectType) -> _Plan | None:
             fields.append(_Field(name, field.out_name or name, isinstance(field.type, GraphQLNonNull),
                                  inner.coerce_input_value, required, default))
         else:
-            plan = _Plan(frozenset(input_type.fields), tuple(fields), input_type.out_type)
+            out_type = input_type.out_type
+            builder = _BUILDERS.get(input_type.name)
+            if builder is not None:
+                # graphql-core's default out_type hands the dict back: the builder takes it as is.
+                out_type = builder if out_type is GraphQLInputObjectType.out_type else _then(out_type, builder)
+            plan = _Plan(
+                {field.name: field for field in fields},
+                tuple(field.name for field in fields if field.required),
+                {field.out_name: field.default for field in fields if field.default is not Undefined},
+                out_type,
+                builder is not None,
+            )
     _PLANS[input_type] = plan
     return plan
 
 
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
+
+
 def _coerce_item(item: Any, plan: _Plan) -> Any:
-    """What graphql-core's coerce_input_value gives for one input object, or Undefined."""
+    """What graphql-core's coerce_input_value gives for one input object, or Undefined.
+
+    It walks the keys the item has rather than every field of the type: an item usually sends
+    half of them, and the absent ones only take their defaults.
+    """
     if not isinstance(item, dict):
         return Undefined
-    if not plan.names.issuperset(item):
-        # A key the type lacks is an error, unless its value is Undefined (graphql-core skips those).
-        if any(key not in plan.names and value is not Undefined for key, value in item.items()):
-            return Undefined
-    coerced: dict[str, Any] = {}
-    get = item.get
-    for field in plan.fields:
-        value = get(field.name, Undefined)
+    for name in plan.required:
+        value = item.get(name, Undefined)
         if value is Undefined:
-            if field.required:
-                return Undefined
-            if field.default is not Undefined:
-                coerced[field.out_name] = field.default
-        elif value is None:
+            return Undefined
+    coerced = plan.defaults.copy()
+    fields = plan.fields
+    for name, value in item.items():
+        field = fields.get(name)
+        if field is None:
+            # A key the type lacks is an error, unless its value is Undefined (graphql-core skips those).
+            if value is Undefined:
+                continue
+            return Undefined
+        if value is None:
             if field.non_null:
                 return Undefined
             coerced[field.out_name] = None
-        else:
+        elif value is not Undefined:
             try:
                 value = field.coerce(value)
             except Exception:  # noqa: BLE001 - the regular path reports it
@@ -166,5 +209,25 @@ def coerce_bulk_variables(
             if done is Undefined:
                 return {}
             items.append(done)
-        coerced[name] = items
+        coerced[name] = BuiltItems(items) if plan.built else items
     return coerced
+
+
+def _hand_built_items_over() -> None:
+    """Strawberry's argument conversion, with a `BuiltItems` list handed over as a plain copy.
+
+    Strawberry has no hook for a whole list argument, only `from_input` per item, which runs after
+    its own dispatch on the item's type. Its conversion functions look each other up by module
+    name, so wrapping the one that converts a value covers every argument and nesting level.
+    """
+    convert = arguments.convert_argument
+
+    def convert_argument(value: object, type_: Any, *args: Any, **kwargs: Any) -> object:
+        if type(value) is BuiltItems:
+            return list(value)  # a copy, as Strawberry makes of lists it does not convert
+        return convert(value, type_, *args, **kwargs)
+
+    arguments.convert_argument = convert_argument
+
+
+_hand_built_items_over()

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.bulk_variables import build_items_with
 from api.types.enums import AcquisitionChannel, ContactDirection, EventType, Stage
 from services.domain import UNSET, CustomerDraft, CustomerFilter, EventDraft
 
@@ -45,12 +46,18 @@ class EventInput:
 # Bulk inputs (up to 10,000 items a call) are built straight into service drafts from the values
 # graphql-core has already coerced and checked, through Strawberry's `from_input` hook: the
 # generic per-field conversion was measured as the largest cost of a recordEvents call.
-# Resolvers therefore receive CustomerDraft / EventDraft objects for these two inputs.
+# Resolvers therefore receive CustomerDraft / EventDraft objects for these two inputs. A long list
+# variable gets its drafts from the compiled coercion plan already (api.bulk_variables), which the
+# hooks then hand on unchanged.
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def _customer_draft(_: type, value: Mapping[str, Any], __: Any) -> CustomerDraft:
+def _customer_draft(_: type, value: Mapping[str, Any] | CustomerDraft, __: Any) -> CustomerDraft:
+    return value if isinstance(value, CustomerDraft) else customer_draft(value)
+
+
+def customer_draft(value: Mapping[str, Any]) -> CustomerDraft:
     get = value.get
     channel = get("acquisitionChannel", UNSET)
     return CustomerDraft(
@@ -65,7 +72,11 @@ def _customer_draft(_: type, value: Mapping[str, Any], __: Any) -> CustomerDraft
     )
 
 
-def _event_draft(_: type, value: Mapping[str, Any], __: Any) -> EventDraft:
+def _event_draft(_: type, value: Mapping[str, Any] | EventDraft, __: Any) -> EventDraft:
+    return value if isinstance(value, EventDraft) else event_draft(value)
+
+
+def event_draft(value: Mapping[str, Any]) -> EventDraft:
     get = value.get
     return EventDraft(
         external_id=value["externalId"],
@@ -85,6 +96,8 @@ def _event_draft(_: type, value: Mapping[str, Any], __: Any) -> EventDraft:
 
 CustomerInput.__strawberry_definition__.from_input = _customer_draft  # type: ignore[attr-defined]
 EventInput.__strawberry_definition__.from_input = _event_draft  # type: ignore[attr-defined]
+build_items_with("CustomerInput", customer_draft)
+build_items_with("EventInput", event_draft)
 
 
 @strawberry.input(name="CustomerFilter")

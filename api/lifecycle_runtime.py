@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from services.container import Services
 from services.lifecycle.broadcast import PostgresListener
+from services.lifecycle.service import DRAIN_CHUNK
 
 SWEEP_ENV = "CICLO_SWEEP_SECONDS"
 DEFAULT_SWEEP_SECONDS = 300.0
@@ -21,6 +22,10 @@ DRAIN_IDLE_SECONDS = 0.2
 # While recordEvents calls keep coming, the drainer waits until none has run for this long, or
 # until the oldest batch this process queued has waited CICLO_LIFECYCLE_MAX_LAG_SECONDS.
 DRAIN_QUIET_SECONDS = 0.5
+# A pass the lag forces while recordEvents calls still come takes about one batch's customers at a
+# time: on SQLite the write gate then alternates between passes and calls, where a full chunk
+# (DRAIN_CHUNK, about 2 s of work on a loaded host) held four clients' calls back for seconds.
+BUSY_DRAIN_CHUNK = 1_000
 MAX_LAG_ENV = "CICLO_LIFECYCLE_MAX_LAG_SECONDS"
 DEFAULT_MAX_LAG_SECONDS = 5.0
 log = logging.getLogger("ciclo.lifecycle")
@@ -68,6 +73,14 @@ def drain_wait(
     return max(0.0, min(until_quiet, until_late))
 
 
+def drain_chunk(now: float, last_done: float | None, *, busy: bool, quiet: float) -> int:
+    """About how many customers the drainer's next pass takes: fewer while ingestion is going on
+    (a call running, or one ended less than ``quiet`` seconds ago), so the calls are not held up."""
+    if busy or (last_done is not None and now - last_done < quiet):
+        return BUSY_DRAIN_CHUNK
+    return DRAIN_CHUNK
+
+
 class LifecycleRuntime:
     def __init__(self, services: Services, database_url: str, interval: float | None = None) -> None:
         self._services = services
@@ -98,8 +111,9 @@ class LifecycleRuntime:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
+            limit = drain_chunk(time.monotonic(), events.last_done, busy=events.in_flight > 0, quiet=DRAIN_QUIET_SECONDS)
             try:
-                done = await self._services.lifecycle.drain()
+                done = await self._services.lifecycle.drain(limit=limit)
             except Exception:  # noqa: BLE001 - retried on the next round
                 log.exception("lifecycle drain failed")
                 done = 0

@@ -75,11 +75,13 @@ class Events:
                         continue
                     seen_keys.add(draft.idempotency_key)
                 rows.append(_row(draft, customer_id, now))
+            batch = repo.prepare(session, rows)
             # The insert takes SQLite's one write lock until the commit: queue for it only now,
-            # after the lookup, so the next batch's lookup overlaps this batch's writes.
+            # after the lookup and the conversion, so the next batch's lookup and conversion overlap
+            # this batch's writes.
             async with held(self._gate):
                 try:
-                    logged = await repo.insert_logged(session, rows)
+                    logged = await repo.insert_prepared(session, batch)
                     if self._on_recorded is not None and logged:
                         await self._on_recorded(session, {row.customer_id for row in logged}, logged)
                     await session.commit()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for, one_of
+from db.dialect import dialect_name, insert_for, one_of
+from db.driver import on_sqlite_driver
 from db.models import Customer, Segment, SegmentMember
 
 ORDER_COLUMNS = {"ID": Customer.id, "CREATED_AT": Customer.created_at}
@@ -32,8 +35,27 @@ async def by_external_id(session: AsyncSession, external_id: str) -> Customer | 
     return await session.scalar(select(Customer).where(Customer.external_id == external_id))
 
 
+# SQLite: the keys go as one JSON array and the answer comes back as one JSON object, in one trip
+# to the driver's thread (the SQLAlchemy statement with one parameter per key took twice as long
+# for a 1,000-event batch). One row, not a row per customer: sqlite3 takes the GIL back after each
+# row it steps to, and waits for it whenever the event loop is busy.
+_SQLITE_IDS = (
+    "SELECT json_group_object(external_id, id) FROM customers "
+    "WHERE external_id IN (SELECT value FROM json_each(?))"
+)
+
+
+def _ids_sqlite(connection: sqlite3.Connection, keys_json: str) -> dict[str, int]:
+    found: dict[str, int] = orjson.loads(connection.execute(_SQLITE_IDS, (keys_json,)).fetchone()[0])
+    return found
+
+
 async def ids_by_external_ids(session: AsyncSession, external_ids: Iterable[str]) -> dict[str, int]:
     keys = list(set(external_ids))
+    if not keys:
+        return {}
+    if dialect_name(session) == "sqlite":
+        return await on_sqlite_driver(session, _ids_sqlite, orjson.dumps(keys).decode())
     found: dict[str, int] = {}
     for start in range(0, len(keys), _CHUNK):
         part = keys[start : start + _CHUNK]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -13,18 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import sqlite_timestamp
 from db.dialect import dialect_name, insert_for
+from db.driver import on_sqlite_driver
 from db.models import Event
 
 
-# Column order of event rows written straight to a driver (SQLite executemany, PostgreSQL COPY).
+# Column order of event rows written straight to a driver (SQLite, PostgreSQL).
 EVENT_COLUMNS = (
     "customer_id", "type", "occurred_at", "recorded_at", "amount", "currency", "category", "score",
     "channel", "direction", "reason", "payload", "idempotency_key",
 )
-_SQLITE_INSERT = (
-    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))}) "
-    "ON CONFLICT (idempotency_key) DO NOTHING"
-)
+# SQLite: up to this many rows per INSERT statement (13 parameters each, within SQLite's 32,766).
+SQLITE_ROWS_PER_INSERT = 500
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(rows: int) -> str:
+    """One INSERT of ``rows`` rows. SQLite runs it in a single step, which sqlite3 takes without
+    the GIL: executemany stepped once per row and took the GIL back after each one, waiting for it
+    whenever the event loop was busy with other requests' Python work."""
+    one = f"({', '.join('?' * len(EVENT_COLUMNS))})"
+    return (
+        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {', '.join([one] * rows)} "
+        "ON CONFLICT (idempotency_key) DO NOTHING"
+    )
 
 
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -32,32 +44,44 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     if dialect_name(session) == "sqlite":
-        return await _insert_many_sqlite(session, rows)
+        inserted, _ = await on_sqlite_driver(session, _insert_sqlite, _sqlite_params(rows))
+        return inserted
     statement = insert_for(session, Event).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return len((await session.execute(statement.returning(Event.__table__.c.id), rows)).all())
 
 
-async def _insert_many_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+def _sqlite_params(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """The parameters of each INSERT statement (`_sqlite_insert`), row after row."""
     # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the cost
     # of a 1,000-event batch. Values are converted exactly as the column types would store them.
     # A batch shares one recorded_at, and most events carry no payload: convert those once.
     recorded: dict[datetime, str] = {}
-    params = []
-    for row in rows:
-        get = row.get
-        at = row["recorded_at"]
-        if (recorded_text := recorded.get(at)) is None:
-            recorded_text = recorded[at] = sqlite_timestamp(at)
-        payload = get("payload")
-        params.append((
-            row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]), recorded_text,
-            get("amount"), get("currency"), get("category"), get("score"), get("channel"), get("direction"),
-            get("reason"), json.dumps(payload, separators=(",", ":")) if payload else "{}",
-            get("idempotency_key"),
-        ))
-    connection = await session.connection()
-    # sqlite3's executemany sums the rows each insert changed; skipped conflicts add 0.
-    return int((await connection.exec_driver_sql(_SQLITE_INSERT, params)).rowcount)
+    statements = []
+    for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
+        params: list[Any] = []
+        for row in rows[start : start + SQLITE_ROWS_PER_INSERT]:
+            get = row.get
+            at = row["recorded_at"]
+            if (recorded_text := recorded.get(at)) is None:
+                recorded_text = recorded[at] = sqlite_timestamp(at)
+            payload = get("payload")
+            params += (
+                row["customer_id"], row["type"], sqlite_timestamp(row["occurred_at"]), recorded_text,
+                get("amount"), get("currency"), get("category"), get("score"), get("channel"), get("direction"),
+                get("reason"), json.dumps(payload, separators=(",", ":")) if payload else "{}",
+                get("idempotency_key"),
+            )
+        statements.append(params)
+    return statements
+
+
+def _insert_sqlite(connection: sqlite3.Connection, statements: list[list[Any]]) -> tuple[int, int]:
+    """(events inserted, the largest event id after the insert), in the driver's thread."""
+    width = len(EVENT_COLUMNS)
+    # Each statement's rowcount is the rows it inserted; skipped conflicts count 0.
+    inserted = sum(connection.execute(_sqlite_insert(len(p) // width), p).rowcount for p in statements)
+    last = connection.execute("SELECT max(id) FROM events").fetchone()[0] if inserted else None
+    return inserted, int(last or 0)
 
 
 # What the lifecycle pass needs of a newly logged event (see services.lifecycle.facts).
@@ -116,23 +140,44 @@ def _pg_columns(rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
     return tuple(columns.values())
 
 
-async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+class PreparedEvents(NamedTuple):
+    """A batch of event rows with its driver parameters, built before the write lock is taken."""
+
+    rows: list[dict[str, Any]]
+    params: Any
+
+
+def prepare(session: AsyncSession, rows: list[dict[str, Any]]) -> PreparedEvents:
+    """The driver parameters of ``rows`` for `insert_prepared`: the conversion is pure Python, so
+    doing it first keeps it out of the section that holds SQLite's write lock."""
+    if dialect_name(session) == "sqlite":
+        return PreparedEvents(rows, _sqlite_params(rows))
+    return PreparedEvents(rows, _pg_columns(rows))
+
+
+async def insert_logged(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Any]:
     """Insert events like `insert_many` and return the stored ones (LOGGED columns), id order."""
+    return await insert_prepared(session, prepare(session, rows))
+
+
+async def insert_prepared(session: AsyncSession, batch: PreparedEvents) -> list[Any]:
+    """`insert_logged` for a batch `prepare` converted already."""
+    rows = batch.rows
     if not rows:
         return []
     if dialect_name(session) == "sqlite":
-        inserted = await _insert_many_sqlite(session, rows)
+        # The insert and the id read in one trip to the driver's thread (see db.driver).
+        inserted, last = await on_sqlite_driver(session, _insert_sqlite, batch.params)
         if not inserted:
             return []
         # The insert holds SQLite's write lock until commit and each new rowid is one more than
         # the last, so this batch's events are the newest ``inserted`` rows, in the rows' order.
         if inserted == len(rows):
-            last = int(await session.scalar(select(func.max(Event.id))) or 0)
             return [_logged(row, event_id) for event_id, row in enumerate(rows, last - inserted + 1)]
         query = select(*LOGGED).order_by(Event.id.desc()).limit(inserted)
         return list(reversed((await session.execute(query)).all()))
     connection = await session.connection()
-    found = (await connection.exec_driver_sql(_PG_INSERT, _pg_columns(rows))).all()
+    found = (await connection.exec_driver_sql(_PG_INSERT, batch.params)).all()
     return sorted(found, key=lambda row: row.id)
 
 

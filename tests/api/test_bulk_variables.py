@@ -4,13 +4,19 @@ cannot coerce takes graphql-core's path with its errors."""
 from __future__ import annotations
 
 import random
+from dataclasses import astuple
+from datetime import UTC, datetime
 from typing import Any
 
+import strawberry
 from graphql import parse
 from graphql.execution.values import get_variable_values
 
-from api.bulk_variables import MIN_ITEMS, coerce_bulk_variables
+from api.bulk_variables import MIN_ITEMS, BuiltItems, coerce_bulk_variables
+from api.execution import PlainFieldExecutionContext
+from api.inputs import EventInput, customer_draft, event_draft
 from api.schema import CicloSchema
+from api.types.enums import EventType
 
 RECORD = "mutation($input: [EventInput!]!) { recordEvents(input: $input) { accepted duplicates errors { index field message } } }"
 UPSERT = "mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted created errors { index field message } } }"
@@ -45,16 +51,39 @@ def _customers(seed: int, n: int) -> list[dict[str, Any]]:
     return out
 
 
-def test_the_plans_coerce_what_graphql_core_does(schema: CicloSchema) -> None:
+def test_the_plans_build_the_drafts_strawberry_builds_from_what_graphql_core_coerces(schema: CicloSchema) -> None:
     core = schema._schema
-    for query, name, items in ((RECORD, "input", _events(1, 300)), (UPSERT, "c", _customers(2, 300))):
+    for query, name, items, build in ((RECORD, "input", _events(1, 300), event_draft),
+                                      (UPSERT, "c", _customers(2, 300), customer_draft)):
         document = parse(query)
-        expected = get_variable_values(core, document.definitions[0].variable_definitions, {name: items})
+        expected = [build(item) for item in get_variable_values(core, document.definitions[0].variable_definitions,
+                                                                {name: items}).coerced[name]]
         fast = coerce_bulk_variables(core, document, None, {name: items})
-        assert fast[name] == expected.coerced[name]
-        assert [type(v) for item in fast[name] for v in item.values()] == [
-            type(v) for item in expected.coerced[name] for v in item.values()
+        assert type(fast[name]) is BuiltItems and fast[name] == expected
+        assert [type(v) for draft in fast[name] for v in astuple(draft)] == [
+            type(v) for draft in expected for v in astuple(draft)
         ]
+
+
+async def test_strawberry_hands_built_drafts_to_the_resolver_as_a_plain_list(schema: CicloSchema) -> None:
+    seen: list[Any] = []
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def count(self, input: list[EventInput]) -> int:
+            seen.append(input)
+            return len(input)
+
+    tiny = strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutionContext)
+    items = [{"externalId": f"b{i}", "type": "PURCHASE", "occurredAt": "2025-03-01T12:00:00Z"} for i in range(MIN_ITEMS)]
+    for sent in (items, items[:3]):  # planned, and Strawberry's own conversion
+        result = await tiny.execute("query($input: [EventInput!]!) { count(input: $input) }", variable_values={"input": sent})
+        assert result.errors is None and result.data == {"count": len(sent)}
+        assert type(seen[-1]) is list and seen[-1] == [event_draft({**item, "amount": None, "currency": None,
+            "category": None, "score": None, "channel": None, "direction": None, "reason": None, "payload": None,
+            "idempotencyKey": None, "type": EventType.PURCHASE, "occurredAt": datetime(2025, 3, 1, 12, tzinfo=UTC)})
+            for item in sent]
 
 
 def test_short_lists_and_anything_uncoercible_are_left_to_graphql_core(schema: CicloSchema) -> None:

@@ -77,3 +77,38 @@ async def test_ids_by_external_ids_finds_known_ids_among_unknown_ones(services: 
         found = await customer_repo.ids_by_external_ids(session, [f"x{i}" for i in range(0, 40, 2)])
     assert sorted(found) == sorted(f"x{i}" for i in range(0, 30, 2))
     assert len(set(found.values())) == 15
+
+
+async def test_a_batch_longer_than_one_insert_statement_keeps_its_order_and_skips_stored_keys(services: Services) -> None:
+    await services.customers.upsert_many([CustomerDraft(external_id=f"m{i}") for i in range(7)])
+    async with services.sessions() as session:
+        ids = await customer_repo.ids_by_external_ids(session, [f"m{i}" for i in range(7)])
+    now = datetime.now(UTC)
+    size = repo.SQLITE_ROWS_PER_INSERT * 2 + 37  # three statements on SQLite
+
+    def row(i: int) -> dict[str, object]:
+        return {"customer_id": ids[f"m{i % 7}"], "type": "PURCHASE", "occurred_at": START + timedelta(minutes=i),
+                "recorded_at": now, "amount": float(i), "idempotency_key": f"long-{i}" if i % 3 else None}
+
+    stored = [row(i) for i in range(0, size, 2)]
+    async with services.sessions.begin() as session:
+        first = await repo.insert_logged(session, stored)
+    async with services.sessions.begin() as session:
+        second = await repo.insert_logged(session, [row(i) for i in range(size)])
+    assert [r.amount for r in first] == [float(i) for i in range(0, size, 2)]
+    # Every odd row is new, and so is every even row without a key (i % 3 == 0).
+    assert [r.amount for r in second] == [float(i) for i in range(size) if i % 2 or i % 3 == 0]
+    assert [r.id for r in second] == sorted({r.id for r in second}) and second[0].id > first[-1].id
+    assert all(r.customer_id == ids[f"m{int(r.amount) % 7}"] for r in second)
+    async with services.sessions() as session:
+        read_back = await repo.logged(session, [r.id for r in second])
+    assert [(r.id, r.amount, r.customer_id) for r in read_back] == [(r.id, r.amount, r.customer_id) for r in second]
+
+
+async def test_ids_by_external_ids_matches_keys_with_quotes_and_non_ascii_text(services: Services) -> None:
+    names = ['a"b', "c'd", "ñandú-ü", "x\\y", "[1]", "{}", "  spaced  "]
+    await services.customers.upsert_many([CustomerDraft(external_id=name) for name in names])
+    async with services.sessions() as session:
+        found = await customer_repo.ids_by_external_ids(session, [*names, "missing", names[0]])
+        assert await customer_repo.ids_by_external_ids(session, []) == {}
+    assert sorted(found) == sorted(names) and len(set(found.values())) == len(names)

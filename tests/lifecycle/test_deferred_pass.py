@@ -105,6 +105,17 @@ def test_the_drainer_waits_for_a_pause_in_ingestion_but_never_past_the_max_lag()
     assert drain_wait(100.0, 99.9, 99.9, busy=True, **{**pace, "max_lag": 0.0}) == 0.0  # max lag 0: never wait
 
 
+def test_a_pass_forced_during_ingestion_takes_a_small_chunk_and_a_quiet_one_the_full_chunk() -> None:
+    from api.lifecycle_runtime import BUSY_DRAIN_CHUNK, drain_chunk
+    from services.lifecycle.service import DRAIN_CHUNK
+
+    assert BUSY_DRAIN_CHUNK < DRAIN_CHUNK
+    assert drain_chunk(100.0, 90.0, busy=True, quiet=0.5) == BUSY_DRAIN_CHUNK  # a call is running
+    assert drain_chunk(100.0, 99.8, busy=False, quiet=0.5) == BUSY_DRAIN_CHUNK  # one ended just now
+    assert drain_chunk(100.0, 99.0, busy=False, quiet=0.5) == DRAIN_CHUNK  # no call for 1 s
+    assert drain_chunk(100.0, None, busy=False, quiet=0.5) == DRAIN_CHUNK  # no call ever ran here
+
+
 def test_the_max_lag_comes_from_the_environment_and_refuses_a_negative_value(monkeypatch: pytest.MonkeyPatch) -> None:
     from api.lifecycle_runtime import max_lag_seconds
 
