@@ -9,8 +9,10 @@ files of dead workers' live gauges are dropped when a sample sees their pid gone
 
 from __future__ import annotations
 
+import collections
 import os
 import re
+from collections.abc import Iterable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -59,6 +61,13 @@ POOL_SIZE = Gauge("ciclo_db_pool_size", "Database pool size (summed over workers
 
 def decided(decision: Decision) -> None:
     DECISIONS.labels(decision.decision_point, decision.lever).inc()
+
+
+def decided_many(decisions: Iterable[Decision]) -> None:
+    """``decided`` for a batch: one increment per decision point and lever, not per decision."""
+    counts = collections.Counter((d.decision_point, d.lever) for d in decisions)
+    for (point, lever), count in counts.items():
+        DECISIONS.labels(point, lever).inc(count)
 
 
 def outcome_recorded(outcome: Outcome) -> None:

@@ -20,6 +20,7 @@ from engine.policies import Policy, PolicyConfig, PolicyKind
 from engine.propensity import (
     epsilon_greedy_propensity,
     resampled_propensity,
+    resampled_wins,
     softmax_probabilities,
     tie_propensity,
     uniform_propensity,
@@ -236,8 +237,12 @@ class OfferModel:
                     resamples = draws
                 else:
                     resamples = utility(np.broadcast_to(draws, (n, *draws.shape[1:])))
-                winners = resampled_argmax(resamples, mask, rng, break_ties=cost_model is not None)
-                propensity = resampled_propensity(chosen, winners)
+                # Raw posterior draws cannot tie; arbitration clips and can, so it breaks ties at random.
+                exact = resampled_wins(chosen, resamples, mask) if cost_model is None else None
+                if exact is None:
+                    winners = resampled_argmax(resamples, mask, rng, break_ties=cost_model is not None)
+                    exact = resampled_propensity(chosen, winners)
+                propensity = exact
         estimates = moments[0] if moments is not None else policy.point_estimates(features)
         expected = estimates[np.arange(n), chosen]
         terms = cost_model.net_value(acceptance, values) if cost_model is not None else None

@@ -69,12 +69,10 @@ def choose(
     rails = point.guardrails
     champion = arms[rails.champion].learner.model  # one model reference per arm for the whole call
     models = {name: served.learner.model for name, served in arms.items()}
-    inputs = [
-        {**features.profile_row(f, point.features, now), **{f"context.{k}": v for k, v in c.items()}}
-        for f, c in zip(facts, contexts)
-    ]
-    encoded = champion.encoder.encode_many(inputs)
+    names = point.features
+    columns = features.feature_columns(facts, contexts, names, now)
     n = len(facts)
+    encoded = champion.encoder.encode_columns(names, columns, n)
     screen = guard.screen(base, facts, contexts, now)
     ids = [f.id for f in facts]
     control = assignment.in_control(ids, point, now) if guard.control_lever else np.zeros(n, dtype=bool)
@@ -117,19 +115,27 @@ def choose(
     out: list[dict[str, Any]] = []
     # plain lists: indexing numpy arrays one element at a time is what made this loop slow
     refused_list, control_list, arm_list = refused_rows.tolist(), control.tolist(), arm_of.tolist()
-    eligible_list, vectors = eligible.tolist(), encoded.tolist()
+    vectors = encoded.tolist()
     propensities, rewards, versions = propensity.tolist(), expected.tolist(), version.tolist()
     excluded = screen.excluded
+    # Rows with the same eligible levers share one candidate list (nothing writes into it).
+    control_candidates = [guard.control_lever]
+    by_pattern: dict[int, list[str]] = {}
+    patterns = (eligible @ (1 << np.arange(len(base), dtype=np.int64))).tolist() if base else [0] * n
+    values_of = list(zip(*columns)) if columns else [()] * n
+    point_id, version_of_config, no_shadow = point.id, point.version, (None, None, None)
     for i, fact in enumerate(facts):
         if refused_list[i]:
             continue
-        row_ok = eligible_list[i]
-        candidates = [guard.control_lever] if control_list[i] else [lever for lever, ok in zip(base, row_ok) if ok]
-        shadow_arm, shadow_lever, shadow_reward = shadow.get(i, (None, None, None))
+        if control_list[i]:
+            candidates = control_candidates
+        elif (candidates := by_pattern.get(patterns[i])) is None:
+            candidates = by_pattern[patterns[i]] = [lever for lever, ok in zip(base, eligible[i].tolist()) if ok]
+        shadow_arm, shadow_lever, shadow_reward = shadow.get(i, no_shadow) if shadow else no_shadow
         out.append(
             {
                 "_external_id": fact.external_id,
-                "decision_point_id": point.id,
+                "decision_point_id": point_id,
                 "customer_id": fact.id,
                 "request_id": request_id,
                 "lever_key": lever_of[i],
@@ -141,10 +147,10 @@ def choose(
                 "explanation": {
                     "estimates": explained[i],
                     # pairs, not an object: JSONB does not keep key order
-                    "inputs": [[name, inputs[i].get(name)] for name in point.features],
-                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in excluded[i]],
+                    "inputs": [[name, value] for name, value in zip(names, values_of[i])],
+                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in excluded[i]] if excluded[i] else [],
                 },
-                "config_version": point.version,
+                "config_version": version_of_config,
                 "model_version": versions[i],
                 "created_at": now,
                 "activated_at": activated,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import replace
-from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -155,7 +154,7 @@ class Decisions:
         for customer_id, error in refused.items():
             results[owner[customer_id]] = error
         for customer_id, decision_id in written.items():
-            results[owner[customer_id]] = mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+            results[owner[customer_id]] = mapping.logged_decision(final[customer_id], decision_id, point.key)
 
     def _choose_for(
         self,
@@ -345,7 +344,7 @@ class Decisions:
                     stored.extend(await repo.decisions_by_request(session, point.id, lost))
             # What was just written is answered from memory: reading 10,000 rows back cost a third of the call.
             by_customer = {
-                customer_id: mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+                customer_id: mapping.logged_decision(final[customer_id], decision_id, point.key)
                 for customer_id, decision_id in written.items()
             }
             by_customer.update((row.customer_id, mapping.decision(row, point.key)) for row in stored)
