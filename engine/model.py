@@ -64,6 +64,8 @@ class DecisionBatch:
     mask: np.ndarray
     features: np.ndarray
     terms: NetValue | None
+    # the policy's point estimates per row and lever (what ``expected_reward`` was read from)
+    estimates: np.ndarray | None = None
 
     def choices(self) -> list[Choice]:
         """One ``Choice`` per row."""
@@ -246,7 +248,7 @@ class OfferModel:
         estimates = moments[0] if moments is not None else policy.point_estimates(features)
         expected = estimates[np.arange(n), chosen]
         terms = cost_model.net_value(acceptance, values) if cost_model is not None else None
-        return DecisionBatch(policy.levers, chosen, propensity, expected, scores, mask, features, terms)
+        return DecisionBatch(policy.levers, chosen, propensity, expected, scores, mask, features, terms, estimates)
 
     def learn(self, levers: Sequence[str] | np.ndarray, rewards: Sequence[float] | np.ndarray, features: np.ndarray) -> None:
         """Apply a batch of outcomes in place (``Learner`` calls this on a copy, never on the served model)."""

@@ -120,7 +120,9 @@ async def _insert_decisions_sqlite(session: AsyncSession, rows: list[dict[str, A
     # Straight to the driver, as multi-row INSERTs: SQLAlchemy's per-row parameter processing
     # (four JSON columns, three timestamps) cost more than SQLite's own work on 1,000 rows.
     # Values are converted exactly as the column types would store them; a chunk shares its times.
+    # Rows of a chunk share their candidate lists and request context objects: each is written once.
     times: dict[datetime | None, str | None] = {None: None}
+    shared: dict[int, str] = {}
     params: list[Any] = []
     add = params.extend
     for row in rows:
@@ -129,10 +131,19 @@ async def _insert_decisions_sqlite(session: AsyncSession, rows: list[dict[str, A
         for at in (created, activated, ends):
             if at not in times:
                 times[at] = sqlite_timestamp(at)
+        candidates, context = get("candidates"), get("context")
+        if candidates is None:
+            candidates_text = "[]"
+        elif (candidates_text := shared.get(id(candidates))) is None:
+            candidates_text = shared[id(candidates)] = json_text(candidates)
+        if context is None:
+            context_text = "{}"
+        elif (context_text := shared.get(id(context))) is None:
+            context_text = shared[id(context)] = json_text(context)
         add((
             row["decision_point_id"], row["customer_id"], get("request_id"), row["lever_key"], row["propensity"],
-            row["expected_reward"], json_text(get("candidates", [])), json_text(get("features", [])),
-            json_text(get("context", {})), json_text(get("explanation", {})), row["config_version"],
+            row["expected_reward"], candidates_text, json_text(get("features", [])),
+            context_text, json_text(get("explanation", {})), row["config_version"],
             row["model_version"], times[created], times[activated], times[ends], get("campaign_id"),
             bool(get("imported", False)), bool(get("holdout", False)), get("policy_arm", "main"),
             get("shadow_arm"), get("shadow_lever"), get("shadow_expected_reward"),

@@ -92,14 +92,18 @@ def choose(
         rows = np.flatnonzero((arm_of == name) & ~refused_rows)
         if rows.size == 0:
             continue
-        estimates = model.policy.point_estimates(encoded[rows])
         index = {lever: j for j, lever in enumerate(model.levers)}
         version[rows] = model.outcomes_applied
         served_rows = np.flatnonzero(~control[rows])
+        everyone = served_rows.size == rows.size
+        # Without control rows the engine's own estimates are those of exactly these rows.
+        estimates = None if everyone else model.policy.point_estimates(encoded[rows])
         if served_rows.size:
             picked = rows[served_rows]
             mask = _mask(model.levers, base, eligible[picked])
             batch = model.decide_features(encoded[picked], mask, served.rng, None if values is None else values[picked], costs)
+            if estimates is None:
+                estimates = batch.estimates if batch.estimates is not None else model.policy.point_estimates(encoded[rows])
             _record(batch, served_rows, picked, estimates, lever_of, propensity, expected, explained)
         control_lever = guard.control_lever
         for local in np.flatnonzero(control[rows]).tolist():
@@ -124,6 +128,14 @@ def choose(
     patterns = (eligible @ (1 << np.arange(len(base), dtype=np.int64))).tolist() if base else [0] * n
     values_of = list(zip(*columns)) if columns else [()] * n
     point_id, version_of_config, no_shadow = point.id, point.version, (None, None, None)
+    copies: dict[int, dict[str, Any]] = {}  # one copy per request context (a batch shares one)
+
+    def context_of(context: Mapping[str, Any]) -> dict[str, Any]:
+        copy = copies.get(id(context))
+        if copy is None:
+            copy = copies[id(context)] = dict(context)
+        return copy
+
     for i, fact in enumerate(facts):
         if refused_list[i]:
             continue
@@ -143,7 +155,7 @@ def choose(
                 "expected_reward": rewards[i],
                 "candidates": candidates,
                 "features": vectors[i],
-                "context": dict(contexts[i]),
+                "context": context_of(contexts[i]),
                 "explanation": {
                     "estimates": explained[i],
                     # pairs, not an object: JSONB does not keep key order
