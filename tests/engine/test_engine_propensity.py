@@ -73,3 +73,33 @@ def test_masked_argmax_only_picks_tied_best_candidates(scores: np.ndarray, mask:
     assert mask[rows, chosen].all() and ties[rows, chosen].all()
     best = np.where(mask, scores, -np.inf).max(axis=1)
     np.testing.assert_array_equal(scores[rows, chosen], best)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 20), st.integers(1, 5)),
+    seed=st.integers(0, 2**32 - 1),
+    coarse=st.booleans(),
+)
+def test_counted_wins_equal_the_resampled_argmax_propensity_ties_included(shape: tuple[int, int, int], seed: int, coarse: bool) -> None:
+    from engine.propensity import resampled_wins
+    from engine.selection import resampled_argmax
+
+    n, m, k = shape
+    rng = np.random.default_rng(seed)
+    samples = rng.standard_normal((n, m, k))
+    if coarse:  # rounded draws tie often: the first maximum must win, as argmax decides
+        samples = np.round(samples)
+    mask = rng.random((n, k)) < 0.6
+    mask[np.arange(n), rng.integers(0, k, n)] = True
+    chosen = np.array([rng.choice(np.flatnonzero(row)) for row in mask])
+    expected = resampled_propensity(chosen, resampled_argmax(samples, mask, rng, break_ties=False))
+    np.testing.assert_array_equal(resampled_wins(chosen, samples, mask), expected)
+
+
+def test_counted_wins_leave_non_finite_draws_to_the_argmax() -> None:
+    from engine.propensity import resampled_wins
+
+    samples = np.zeros((2, 3, 2))
+    samples[1, 0, 1] = np.nan
+    assert resampled_wins(np.array([0, 1]), samples, np.ones((2, 2), dtype=bool)) is None
