@@ -142,15 +142,9 @@ class Decisions:
                     again.append(row)
             return again
 
-        replays: list[int] = []
-        refused: dict[int, ServiceError] = {}
         async with self.gate.begin() as session:
-            written = await repo.insert_decisions(session, rows)
-            # a row not written lost a race on its request id: the winner's decision stands
-            replays = [owner[row["customer_id"]] for row in rows if row["customer_id"] not in written]
-            if plan is not None and written:
-                refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
-            for i in replays:
+            written, refused, lost = await self._log(session, plan, rows, rechoose)
+            for i in [owner[row["customer_id"]] for row in lost]:
                 found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
                 results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
         for customer_id, error in refused.items():
@@ -332,14 +326,15 @@ class Decisions:
 
         async def write(chosen: _Chosen) -> tuple[list[Decision], list[ItemError]]:
             rows, final, errors = chosen.rows, chosen.final, chosen.errors
+            rechoose = self._rechoose_batch(served, guard, chosen.todo, request, chosen.request_ids, final)
             async with self.gate.begin() as session:
-                written = await repo.insert_decisions(session, rows)
-                lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
-                if plan is not None and written:
-                    refused = await self._guard_batch(
-                        session, plan, served, guard, rows, written, chosen.todo, request, chosen.request_ids, final
-                    )
-                    errors.extend(refused)
+                written, refused, lost_rows = await self._log(session, plan, rows, rechoose)
+                lost = [r["request_id"] for r in lost_rows if r["request_id"]]
+                index_of = {fact.id: index for index, fact in chosen.todo}
+                errors.extend(
+                    ItemError(index_of[customer_id], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
+                    for customer_id, error in refused.items()
+                )
                 stored = list(chosen.replayed.values())
                 if lost:
                     stored.extend(await repo.decisions_by_request(session, point.id, lost))
@@ -408,40 +403,46 @@ class Decisions:
         final = {row["customer_id"]: row for row in rows}  # the rows as logged, fallbacks included
         return _Chosen(part, request_ids, by_ext, replayed, todo, rows, final, errors)
 
-    async def _guard_batch(
+    async def _log(
+        self, session: AsyncSession, plan: Plan | None, rows: list[dict[str, Any]], rechoose: Any
+    ) -> tuple[dict[int, int], dict[int, ServiceError], list[dict[str, Any]]]:
+        """Insert chosen rows and pass them through the guards (``guards.admit_batch``), in the
+        caller's transaction. Returns customer id -> decision id written, customer id -> refusal,
+        and the rows not written because their request id is already stored (a lost race: the
+        stored decision stands). Both ``decide`` and ``decide_batch`` log here."""
+        written = await repo.insert_decisions(session, rows)
+        lost = [row for row in rows if row["customer_id"] not in written]
+        if plan is None or not written:
+            return written, {}, lost
+        now = rows[0]["created_at"]
+        refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
+        return written, refused, lost
+
+    def _rechoose_batch(
         self,
-        session: AsyncSession,
-        plan: Plan,
         served: dict[str, Served],
         guard: LeverGuard,
-        rows: list[dict[str, Any]],
-        written: dict[int, int],
         todo: list[tuple[int, Any]],
         request: BatchRequest,
         request_ids: dict[str, str],
         final: dict[int, dict[str, Any]],
-    ) -> list[ItemError]:
-        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index.
-        Rows chosen again after a refusal replace the first ones in ``final``."""
-        index_of = {fact.id: (index, fact) for index, fact in todo}
+    ) -> Callable[[list[tuple[int, list[str]]]], list[dict[str, Any]]]:
+        """A batch chunk's choice after a guard refusal: one engine call per set of levers left.
+        Rows chosen again replace the first ones in ``final``."""
+        fact_of = {fact.id: (index, fact) for index, fact in todo}
 
         def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
             again: list[dict[str, Any]] = []
             by_left: dict[tuple[str, ...], list[tuple[int, Any]]] = {}
             for customer_id, left in retry:
-                by_left.setdefault(tuple(left), []).append(index_of[customer_id])
+                by_left.setdefault(tuple(left), []).append(fact_of[customer_id])
             for left, group in by_left.items():
                 chosen, _ = self._choose_rows(served, guard, group, list(left), request, request_ids)
                 again.extend(chosen)
             final.update((row["customer_id"], row) for row in again)
             return again
 
-        now = rows[0]["created_at"]
-        refused = await admit_batch(self.guards, session, plan, rows, written, now, rechoose)  # type: ignore[arg-type]
-        return [
-            ItemError(index_of[customer_id][0], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
-            for customer_id, error in refused.items()
-        ]
+        return rechoose
 
     def _choose_rows(
         self,
