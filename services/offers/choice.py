@@ -74,7 +74,7 @@ def choose(
     n = len(facts)
     encoded = champion.encoder.encode_columns(names, columns, n)
     screen = guard.screen(base, facts, contexts, now)
-    ids = [f.id for f in facts]
+    ids = features.fact_column(facts, "id")
     control = assignment.in_control(ids, point, now) if guard.control_lever else np.zeros(n, dtype=bool)
     arm_of = np.array(assignment.serving_arm(ids, point), dtype=object)
     eligible = np.stack([screen.allowed[lever] for lever in base], axis=1) if base else np.zeros((n, 0), dtype=bool)
@@ -127,6 +127,7 @@ def choose(
     by_pattern: dict[int, list[str]] = {}
     patterns = (eligible @ (1 << np.arange(len(base), dtype=np.int64))).tolist() if base else [0] * n
     values_of = list(zip(*columns)) if columns else [()] * n
+    externals = features.fact_column(facts, "external_id")
     point_id, version_of_config, no_shadow = point.id, point.version, (None, None, None)
     copies: dict[int, dict[str, Any]] = {}  # one copy per request context (a batch shares one)
 
@@ -136,7 +137,7 @@ def choose(
             copy = copies[id(context)] = dict(context)
         return copy
 
-    for i, fact in enumerate(facts):
+    for i in range(n):
         if refused_list[i]:
             continue
         if control_list[i]:
@@ -146,9 +147,9 @@ def choose(
         shadow_arm, shadow_lever, shadow_reward = shadow.get(i, no_shadow) if shadow else no_shadow
         out.append(
             {
-                "_external_id": fact.external_id,
+                "_external_id": externals[i],
                 "decision_point_id": point_id,
-                "customer_id": fact.id,
+                "customer_id": ids[i],
                 "request_id": request_id,
                 "lever_key": lever_of[i],
                 "propensity": propensities[i],

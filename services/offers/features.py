@@ -49,6 +49,30 @@ def profile_row(facts: Any, features: Iterable[str], now: datetime) -> dict[str,
     return row
 
 
+# Features that are a fact column as it is: read by position, many times faster than by name.
+_COLUMNS = {
+    "stage": "stage",
+    "acquisitionChannel": "acquisition_channel",
+    "valueTier": "value_tier",
+    "rfm.recency": "recency",
+    "rfm.frequency": "frequency",
+    "rfm.monetary": "monetary",
+    "openAlerts": "open_alerts",
+    "churnReason": "churn_reason",
+}
+
+
+def fact_column(facts: Sequence[Any], field: str) -> list[Any]:
+    """One column of fact rows (``Row`` tuples), None where the query did not select it."""
+    if not facts:
+        return []
+    fields = facts[0]._fields
+    if field not in fields:
+        return [None] * len(facts)
+    position = fields.index(field)
+    return [f[position] for f in facts]
+
+
 def feature_columns(
     facts: Sequence[Any], contexts: Sequence[Mapping[str, Any]], features: Iterable[str], now: datetime
 ) -> list[list[object]]:
@@ -56,10 +80,15 @@ def feature_columns(
     gives, and ``context.<name>`` from each customer's request context; None where missing.
     Column-wise, because a batch of customers is encoded column by column."""
     columns: list[list[object]] = []
+    attributes: list[Mapping[str, Any]] | None = None
     for name in features:
         if name.startswith("attributes."):
             key = name.removeprefix("attributes.")
-            columns.append([(f.attributes or {}).get(key) for f in facts])
+            if attributes is None:
+                attributes = [a or {} for a in fact_column(facts, "attributes")]
+            columns.append([a.get(key) for a in attributes])
+        elif name in _COLUMNS:
+            columns.append(fact_column(facts, _COLUMNS[name]))
         elif name.startswith("context."):
             key = name.removeprefix("context.")
             columns.append([c.get(key) for c in contexts])
