@@ -9,8 +9,10 @@ files of dead workers' live gauges are dropped when a sample sees their pid gone
 
 from __future__ import annotations
 
+import collections
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import (
@@ -73,6 +75,16 @@ def decided(decision: Decision) -> None:
     if child is None:
         child = _decided_children[key] = DECISIONS.labels(*key)
     child.inc()
+
+
+def decided_many(decisions: Iterable[Decision]) -> None:
+    """``decided`` for a batch: one increment per decision point and lever, not per decision."""
+    counts = collections.Counter((d.decision_point, d.lever) for d in decisions)
+    for key, count in counts.items():
+        child = _decided_children.get(key)
+        if child is None:
+            child = _decided_children[key] = DECISIONS.labels(*key)
+        child.inc(count)
 
 
 def outcome_recorded(outcome: Outcome) -> None:

@@ -69,8 +69,7 @@ class OfferMutation:
             result = await info.context.services.offers.decisions.decide_batch(input.to_request())
         except ServiceError as exc:
             return map_error(exc)
-        for decision in result.decisions:
-            metrics.decided(decision)
+        metrics.decided_many(result.decisions)
         return DecisionBatch(
             decisions=DecisionConnection.of(result.decisions),
             errors=[ItemError.from_domain(e) for e in result.errors],

@@ -10,6 +10,7 @@
 Engine compute per decision vs one raw MABWiser predict: python bench/bench_engine.py (figure (a) there).
 
 Run: python bench/bench_offers.py [--backend sqlite|postgresql] [--duration 10] [--connections 16]
+     python bench/bench_offers.py --only batch [--batches 6]   (figure (c) alone, no wrk needed)
 Needs wrk (apt-get install -y wrk).
 """
 
@@ -193,7 +194,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batches", type=int, default=6, help="decideBatch calls of 10,000")
     parser.add_argument("--propagation-samples", type=int, default=20)
+    parser.add_argument("--only", choices=("batch",), help="seed and measure figure (c) alone")
     args = parser.parse_args()
+    if args.only == "batch":
+        with scratch_database(args.backend) as database_url, live_server(database_url) as url:
+            seed(url, args.customers)
+            rate, _, _ = decide_batches(url, args.customers, args.batches)
+            print(f"(c) decideBatch: {rate:10,.0f} decisions/s over HTTP incl. logging  "
+                  f"({rate / 20_000:.2f}x the 20,000/s target)  [{command_line()}]")
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install -y wrk)")
     command = command_line()

@@ -213,12 +213,22 @@ class FeatureEncoder:
                 return None
         return out
 
+    def encode_columns(self, names: Sequence[str], columns: Sequence[Sequence[object]], n: int) -> np.ndarray:
+        """``encode_many`` for ``n`` rows given per feature: ``columns[j][i]`` is row ``i``'s value
+        of ``names[j]``; features not named are missing. The same matrix, the same errors."""
+        if n <= ROW_AT_A_TIME_MAX:
+            return self.encode_many([dict(zip(names, values)) for values in zip(*columns)] if columns else [{}] * n)
+        by_name = dict(zip(names, columns))
+        return self._encode_values([by_name.get(f.name) or [None] * n for f in self.features], n)
+
     def _encode_columns(self, rows: Sequence[Mapping[str, object]]) -> np.ndarray:
-        n = len(rows)
+        return self._encode_values([[r.get(f.name) for r in rows] for f in self.features], len(rows))
+
+    def _encode_values(self, columns: Sequence[Sequence[object]], n: int) -> np.ndarray:
+        """One value list per feature of ``self.features``, each of length ``n``."""
         out = np.zeros((n, self.dimension), dtype=np.float64)
         out[:, 0] = 1.0
-        for feature, offset, index in zip(self.features, self._offsets, self._category_index):
-            values = [r.get(feature.name) for r in rows]
+        for feature, offset, index, values in zip(self.features, self._offsets, self._category_index, columns):
             if isinstance(feature, NumericFeature):
                 out[:, offset : offset + 2] = self._encode_numeric(feature, values)
             else:
@@ -241,7 +251,7 @@ class FeatureEncoder:
         return out
 
     @staticmethod
-    def _encode_numeric(feature: NumericFeature, values: list[object]) -> np.ndarray:
+    def _encode_numeric(feature: NumericFeature, values: Sequence[object]) -> np.ndarray:
         try:
             # fast path: every value is a number or None
             raw = np.array(values, dtype=np.float64)

@@ -20,6 +20,7 @@ from engine.policies import Policy, PolicyConfig, PolicyKind
 from engine.propensity import (
     epsilon_greedy_propensity,
     resampled_propensity,
+    resampled_wins,
     softmax_probabilities,
     tie_propensity,
     uniform_propensity,
@@ -63,6 +64,8 @@ class DecisionBatch:
     mask: np.ndarray
     features: np.ndarray
     terms: NetValue | None
+    # the policy's point estimates per row and lever (what ``expected_reward`` was read from)
+    estimates: np.ndarray | None = None
 
     def choices(self) -> list[Choice]:
         """One ``Choice`` per row."""
@@ -231,17 +234,18 @@ class OfferModel:
                 propensity = tie_propensity(chosen, ties)
             else:
                 moments = policy.linear_moments(features) if kind.contextual else None
-                draws = policy.resample(features, config.propensity_samples, rng, moments)
-                if cost_model is None and len(draws) == n:
-                    resamples = draws
+                if cost_model is None and kind is PolicyKind.LIN_TS:
+                    propensity = _linear_propensity(policy, features, config.propensity_samples, rng, moments, chosen, mask)
                 else:
-                    resamples = utility(np.broadcast_to(draws, (n, *draws.shape[1:])))
-                winners = resampled_argmax(resamples, mask, rng, break_ties=cost_model is not None)
-                propensity = resampled_propensity(chosen, winners)
+                    draws = policy.resample(features, config.propensity_samples, rng, moments)
+                    resamples = draws if cost_model is None and len(draws) == n else utility(np.broadcast_to(draws, (n, *draws.shape[1:])))
+                    # Raw posterior draws cannot tie; arbitration clips and can, so it breaks ties at random.
+                    winners = resampled_argmax(resamples, mask, rng, break_ties=cost_model is not None)
+                    propensity = resampled_propensity(chosen, winners)
         estimates = moments[0] if moments is not None else policy.point_estimates(features)
         expected = estimates[np.arange(n), chosen]
         terms = cost_model.net_value(acceptance, values) if cost_model is not None else None
-        return DecisionBatch(policy.levers, chosen, propensity, expected, scores, mask, features, terms)
+        return DecisionBatch(policy.levers, chosen, propensity, expected, scores, mask, features, terms, estimates)
 
     def learn(self, levers: Sequence[str] | np.ndarray, rewards: Sequence[float] | np.ndarray, features: np.ndarray) -> None:
         """Apply a batch of outcomes in place (``Learner`` calls this on a copy, never on the served model)."""
@@ -264,6 +268,34 @@ class OfferModel:
             if not on:
                 model.retire_lever(lever)
         return model
+
+
+# Rows per block of LIN_TS resamples: 64 x 100 samples x a few levers stay in the CPU cache, where
+# one (1,000, 100, k) array went to memory and back for every pass over it.
+RESAMPLE_BLOCK = 64
+
+
+def _linear_propensity(
+    policy: Policy,
+    features: np.ndarray,
+    samples: int,
+    rng: np.random.Generator,
+    moments: tuple[np.ndarray, np.ndarray] | None,
+    chosen: np.ndarray,
+    mask: np.ndarray,
+) -> np.ndarray:
+    """LIN_TS propensities by resampling, a block of rows at a time. The normal draws come from
+    the stream in the same order as one call for all rows, so the result is the same."""
+    mean, std = moments if moments is not None else policy.linear_moments(features)
+    out = np.empty(len(chosen))
+    for start in range(0, len(chosen), RESAMPLE_BLOCK):
+        block = slice(start, start + RESAMPLE_BLOCK)
+        draws = policy.resample(features[block], samples, rng, (mean[block], std[block]))
+        wins = resampled_wins(chosen[block], draws, mask[block])
+        if wins is None:  # a non-finite draw: the argmax decides (no random tie-break for raw draws)
+            wins = resampled_propensity(chosen[block], resampled_argmax(draws, mask[block], rng, break_ties=False))
+        out[block] = wins
+    return out
 
 
 def _sample_softmax(

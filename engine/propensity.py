@@ -48,3 +48,21 @@ def resampled_propensity(chosen: np.ndarray, resampled_choices: np.ndarray) -> n
     """``(1 + #{m : resample m picks the served lever}) / (M + 1)`` per row; ``resampled_choices`` is ``(n, M)``."""
     wins = (resampled_choices == chosen[:, None]).sum(axis=1)
     return (1.0 + wins) / (resampled_choices.shape[1] + 1.0)
+
+
+def resampled_wins(chosen: np.ndarray, samples: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """``resampled_propensity(chosen, resampled_argmax(samples, mask, rng, break_ties=False))``
+    without the ``(n, M)`` argmax: resample ``m`` picks the served lever ``c`` exactly when its
+    draw beats every earlier candidate and ties or beats every later one (argmax keeps the first
+    maximum). None when a draw is not finite, whose ordering is left to the argmax path."""
+    if not np.isfinite(samples).all():
+        return None
+    n, m, k = samples.shape
+    by_lever = np.ascontiguousarray(samples.transpose(2, 0, 1))  # (k, n, m): contiguous per lever
+    own = by_lever[chosen, np.arange(n)]
+    wins = np.ones((n, m), dtype=bool)
+    for j in range(k):
+        earlier = (chosen > j)[:, None]
+        beaten = np.where(earlier, own > by_lever[j], own >= by_lever[j])
+        wins &= beaten | ~mask[:, j : j + 1]
+    return (1.0 + wins.sum(axis=1)) / (m + 1.0)

@@ -87,14 +87,18 @@ async def facts_by_external_ids(
     session: AsyncSession, external_ids: Sequence[str], *, alerts: bool, churn_reason: bool, alert_types: bool = False
 ) -> list[Row[Any]]:
     query = _by_key("external_id", alerts, churn_reason, alert_types, dialect_name(session))
-    return list((await session.execute(query, {"keys": list(external_ids)})).all())
+    # Core execution on the session's connection: the statement selects columns only, and the
+    # ORM's result handling cost a sixth of reading 1,000 rows.
+    connection = await session.connection()
+    return list((await connection.execute(query, {"keys": list(external_ids)})).all())
 
 
 async def facts_by_ids(
     session: AsyncSession, ids: Sequence[int], *, alerts: bool, churn_reason: bool, alert_types: bool = False
 ) -> list[Row[Any]]:
     query = _by_key("id", alerts, churn_reason, alert_types, dialect_name(session))
-    return list((await session.execute(query, {"keys": list(ids)})).all())
+    connection = await session.connection()
+    return list((await connection.execute(query, {"keys": list(ids)})).all())
 
 
 async def sample(session: AsyncSession, size: int, *, alerts: bool, churn_reason: bool) -> list[Row[Any]]:

@@ -69,14 +69,12 @@ def choose(
     rails = point.guardrails
     champion = arms[rails.champion].learner.model  # one model reference per arm for the whole call
     models = {name: served.learner.model for name, served in arms.items()}
-    inputs = [
-        {**features.profile_row(f, point.features, now), **{f"context.{k}": v for k, v in c.items()}}
-        for f, c in zip(facts, contexts)
-    ]
-    encoded = champion.encoder.encode_many(inputs)
+    names = point.features
+    columns = features.feature_columns(facts, contexts, names, now)
     n = len(facts)
+    encoded = champion.encoder.encode_columns(names, columns, n)
     screen = guard.screen(base, facts, contexts, now)
-    ids = [f.id for f in facts]
+    ids = features.fact_column(facts, "id")
     control = assignment.in_control(ids, point, now) if guard.control_lever else np.zeros(n, dtype=bool)
     arm_of = np.array(assignment.serving_arm(ids, point), dtype=object)
     eligible = np.stack([screen.allowed[lever] for lever in base], axis=1) if base else np.zeros((n, 0), dtype=bool)
@@ -94,14 +92,18 @@ def choose(
         rows = np.flatnonzero((arm_of == name) & ~refused_rows)
         if rows.size == 0:
             continue
-        estimates = model.policy.point_estimates(encoded[rows])
         index = {lever: j for j, lever in enumerate(model.levers)}
         version[rows] = model.outcomes_applied
         served_rows = np.flatnonzero(~control[rows])
+        everyone = served_rows.size == rows.size
+        # Without control rows the engine's own estimates are those of exactly these rows.
+        estimates = None if everyone else model.policy.point_estimates(encoded[rows])
         if served_rows.size:
             picked = rows[served_rows]
             mask = _mask(model.levers, base, eligible[picked])
             batch = model.decide_features(encoded[picked], mask, served.rng, None if values is None else values[picked], costs)
+            if estimates is None:
+                estimates = batch.estimates if batch.estimates is not None else model.policy.point_estimates(encoded[rows])
             _record(batch, served_rows, picked, estimates, lever_of, propensity, expected, explained)
         control_lever = guard.control_lever
         for local in np.flatnonzero(control[rows]).tolist():
@@ -117,34 +119,51 @@ def choose(
     out: list[dict[str, Any]] = []
     # plain lists: indexing numpy arrays one element at a time is what made this loop slow
     refused_list, control_list, arm_list = refused_rows.tolist(), control.tolist(), arm_of.tolist()
-    eligible_list, vectors = eligible.tolist(), encoded.tolist()
+    vectors = encoded.tolist()
     propensities, rewards, versions = propensity.tolist(), expected.tolist(), version.tolist()
     excluded = screen.excluded
-    for i, fact in enumerate(facts):
+    # Rows with the same eligible levers share one candidate list (nothing writes into it).
+    control_candidates = [guard.control_lever]
+    by_pattern: dict[int, list[str]] = {}
+    patterns = (eligible @ (1 << np.arange(len(base), dtype=np.int64))).tolist() if base else [0] * n
+    values_of = list(zip(*columns)) if columns else [()] * n
+    externals = features.fact_column(facts, "external_id")
+    point_id, version_of_config, no_shadow = point.id, point.version, (None, None, None)
+    copies: dict[int, dict[str, Any]] = {}  # one copy per request context (a batch shares one)
+
+    def context_of(context: Mapping[str, Any]) -> dict[str, Any]:
+        copy = copies.get(id(context))
+        if copy is None:
+            copy = copies[id(context)] = dict(context)
+        return copy
+
+    for i in range(n):
         if refused_list[i]:
             continue
-        row_ok = eligible_list[i]
-        candidates = [guard.control_lever] if control_list[i] else [lever for lever, ok in zip(base, row_ok) if ok]
-        shadow_arm, shadow_lever, shadow_reward = shadow.get(i, (None, None, None))
+        if control_list[i]:
+            candidates = control_candidates
+        elif (candidates := by_pattern.get(patterns[i])) is None:
+            candidates = by_pattern[patterns[i]] = [lever for lever, ok in zip(base, eligible[i].tolist()) if ok]
+        shadow_arm, shadow_lever, shadow_reward = shadow.get(i, no_shadow) if shadow else no_shadow
         out.append(
             {
-                "_external_id": fact.external_id,
-                "decision_point_id": point.id,
-                "customer_id": fact.id,
+                "_external_id": externals[i],
+                "decision_point_id": point_id,
+                "customer_id": ids[i],
                 "request_id": request_id,
                 "lever_key": lever_of[i],
                 "propensity": propensities[i],
                 "expected_reward": rewards[i],
                 "candidates": candidates,
                 "features": vectors[i],
-                "context": dict(contexts[i]),
+                "context": context_of(contexts[i]),
                 "explanation": {
                     "estimates": explained[i],
                     # pairs, not an object: JSONB does not keep key order
-                    "inputs": [[name, inputs[i].get(name)] for name in point.features],
-                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in excluded[i]],
+                    "inputs": [[name, value] for name, value in zip(names, values_of[i])],
+                    "excluded": [{"lever": e.lever, "rule": e.rule} for e in excluded[i]] if excluded[i] else [],
                 },
-                "config_version": point.version,
+                "config_version": version_of_config,
                 "model_version": versions[i],
                 "created_at": now,
                 "activated_at": activated,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from dataclasses import replace
-from types import SimpleNamespace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,16 +147,10 @@ class Decisions:
                     again.append(row)
             return again
 
-        replays: list[int] = []
-        refused: dict[int, ServiceError] = {}
         async with self.gate.hold():
             try:
-                written = await repo.insert_decisions(session, rows)
-                # a row not written lost a race on its request id: the winner's decision stands
-                replays = [owner[row["customer_id"]] for row in rows if row["customer_id"] not in written]
-                if plan is not None and written:
-                    refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
-                for i in replays:
+                written, refused, lost = await self._log(session, plan, rows, rechoose)
+                for i in [owner[row["customer_id"]] for row in lost]:
                     found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
                     results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
                 await session.commit()
@@ -166,7 +161,7 @@ class Decisions:
             results[owner[customer_id]] = error
         for customer_id, decision_id in written.items():
             row = final[customer_id]
-            results[owner[customer_id]] = mapping.decision(SimpleNamespace(**row, id=decision_id), point.key, levers.get(row["lever_key"]))
+            results[owner[customer_id]] = mapping.logged_decision(row, decision_id, point.key, levers.get(row["lever_key"]))
 
     def _choose_for(
         self,
@@ -317,6 +312,12 @@ class Decisions:
     async def _chunks(
         self, request: BatchRequest, items: list[tuple[int, str]]
     ) -> AsyncIterator[tuple[list[Decision], list[ItemError]]]:
+        """Chunks of ``CHUNK`` customers, each chosen and then logged in its own transaction.
+
+        The database work overlaps the Python work: the next chunk's facts are read while this
+        one is chosen and written, and without guards (nothing there draws from the arms' random
+        streams) a chunk is chosen while the previous one is being inserted. Choices, their order
+        of random draws and the transactions are the same as one chunk after the other."""
         _check_request_id(request.request_id)
         features.check_context(request.context)
         async with self._sessions() as session:
@@ -325,78 +326,134 @@ class Decisions:
         eligible = _eligible(point, levers, request.candidates, guard)
         served = await self.registry.serving_arms(point)
         plan = await self.guards.plan(point.key) if self.guards else None
-        for start in range(0, len(items), CHUNK):
-            part = items[start : start + CHUNK]
-            errors: list[ItemError] = []
+        needs = _needs(point, guard)
+
+        async def read(part: list[tuple[int, str]]) -> tuple[dict[str, str], list[Any], list[Any]]:
             request_ids = {ext: f"{request.request_id}/{ext}" for _, ext in part} if request.request_id else {}
             async with self._sessions() as session:
-                facts = await feature_repo.facts_by_external_ids(
-                    session, [ext for _, ext in part], **_needs(point, guard)
-                )
+                facts = await feature_repo.facts_by_external_ids(session, [ext for _, ext in part], **needs)
                 stored = await repo.decisions_by_request(session, point.id, list(request_ids.values())) if request_ids else []
-            by_ext = {f.external_id: f for f in facts}
-            replayed = {row.request_id: row for row in stored}
-            todo = []
-            for index, ext in part:
-                if ext not in by_ext:
-                    errors.append(ItemError(index, "externalIds", f"no customer with externalId {ext!r}"))
-                elif request_ids.get(ext) not in replayed:
-                    todo.append((index, by_ext[ext]))
-            rows, bad = self._choose_rows(served, guard, todo, eligible, request, request_ids)
-            errors.extend(bad)
-            final = {row["customer_id"]: row for row in rows}  # the rows as logged, fallbacks included
+            return request_ids, facts, stored
+
+        async def write(chosen: _Chosen) -> tuple[list[Decision], list[ItemError]]:
+            rows, final, errors = chosen.rows, chosen.final, chosen.errors
+            rechoose = self._rechoose_batch(served, guard, chosen.todo, request, chosen.request_ids, final)
             async with self.gate.begin() as session:
-                written = await repo.insert_decisions(session, rows)
-                lost = [r["request_id"] for r in rows if r["customer_id"] not in written and r["request_id"]]
-                if plan is not None and written:
-                    refused = await self._guard_batch(session, plan, served, guard, rows, written, todo, request, request_ids, final)
-                    errors.extend(refused)
-                stored = list(replayed.values())
+                written, refused, lost_rows = await self._log(session, plan, rows, rechoose)
+                lost = [r["request_id"] for r in lost_rows if r["request_id"]]
+                index_of = {fact.id: index for index, fact in chosen.todo}
+                errors.extend(
+                    ItemError(index_of[customer_id], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
+                    for customer_id, error in refused.items()
+                )
+                stored = list(chosen.replayed.values())
                 if lost:
                     stored.extend(await repo.decisions_by_request(session, point.id, lost))
             # What was just written is answered from memory: reading 10,000 rows back cost a third of the call.
             by_customer = {
-                customer_id: mapping.decision(SimpleNamespace(**final[customer_id], id=decision_id), point.key)
+                customer_id: mapping.logged_decision(final[customer_id], decision_id, point.key, levers.get(final[customer_id]["lever_key"]))
                 for customer_id, decision_id in written.items()
             }
             by_customer.update((row.customer_id, mapping.decision(row, point.key)) for row in stored)
-            ordered = [by_customer[by_ext[ext].id] for _, ext in part if ext in by_ext and by_ext[ext].id in by_customer]
-            yield ordered, errors
+            by_ext = chosen.by_ext
+            ordered = [by_customer[by_ext[ext].id] for _, ext in chosen.part if ext in by_ext and by_ext[ext].id in by_customer]
+            return ordered, errors
 
-    async def _guard_batch(
+        parts = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+        reading: asyncio.Future[tuple[dict[str, str], list[Any], list[Any]]] | None = None
+        writing: asyncio.Future[tuple[list[Decision], list[ItemError]]] | None = None
+        try:
+            reading = asyncio.ensure_future(read(parts[0])) if parts else None
+            for k, part in enumerate(parts):
+                assert reading is not None
+                request_ids, facts, stored = await reading
+                reading = asyncio.ensure_future(read(parts[k + 1])) if k + 1 < len(parts) else None
+                chosen = self._chosen(served, guard, eligible, request, part, request_ids, facts, stored)
+                if writing is not None:
+                    yield await writing
+                writing = asyncio.ensure_future(write(chosen))
+                if plan is not None:
+                    # Guards may choose again, from the arms' random streams: before the next chunk does.
+                    yield await writing
+                    writing = None
+                else:
+                    await asyncio.sleep(0)  # let the insert start before the next chunk is chosen
+            if writing is not None:
+                yield await writing
+                writing = None
+        finally:
+            for task in (reading, writing):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    def _chosen(
         self,
-        session: AsyncSession,
-        plan: Plan,
         served: dict[str, Served],
         guard: LeverGuard,
-        rows: list[dict[str, Any]],
-        written: dict[int, int],
+        eligible: list[str],
+        request: BatchRequest,
+        part: list[tuple[int, str]],
+        request_ids: dict[str, str],
+        facts: list[Any],
+        stored: list[Any],
+    ) -> _Chosen:
+        """One chunk's log rows: unknown externalIds and replayed request ids are left out."""
+        errors: list[ItemError] = []
+        by_ext = {f.external_id: f for f in facts}
+        replayed = {row.request_id: row for row in stored}
+        todo = []
+        for index, ext in part:
+            if ext not in by_ext:
+                errors.append(ItemError(index, "externalIds", f"no customer with externalId {ext!r}"))
+            elif request_ids.get(ext) not in replayed:
+                todo.append((index, by_ext[ext]))
+        rows, bad = self._choose_rows(served, guard, todo, eligible, request, request_ids)
+        errors.extend(bad)
+        final = {row["customer_id"]: row for row in rows}  # the rows as logged, fallbacks included
+        return _Chosen(part, request_ids, by_ext, replayed, todo, rows, final, errors)
+
+    async def _log(
+        self, session: AsyncSession, plan: Plan | None, rows: list[dict[str, Any]], rechoose: Any
+    ) -> tuple[dict[int, int], dict[int, ServiceError], list[dict[str, Any]]]:
+        """Insert chosen rows and pass them through the guards (``guards.admit_batch``), in the
+        caller's transaction. Returns customer id -> decision id written, customer id -> refusal,
+        and the rows not written because their request id is already stored (a lost race: the
+        stored decision stands). Both ``decide`` and ``decide_batch`` log here."""
+        written = await repo.insert_decisions(session, rows)
+        lost = [row for row in rows if row["customer_id"] not in written]
+        if plan is None or not written:
+            return written, {}, lost
+        now = rows[0]["created_at"]
+        refused = await admit_batch(self.guards, session, plan, [r for r in rows if r["customer_id"] in written], written, now, rechoose)  # type: ignore[arg-type]
+        return written, refused, lost
+
+    def _rechoose_batch(
+        self,
+        served: dict[str, Served],
+        guard: LeverGuard,
         todo: list[tuple[int, Any]],
         request: BatchRequest,
         request_ids: dict[str, str],
         final: dict[int, dict[str, Any]],
-    ) -> list[ItemError]:
-        """Contact policy and budgets for a chunk (see ``guards.admit_batch``); refusals by index.
-        Rows chosen again after a refusal replace the first ones in ``final``."""
-        index_of = {fact.id: (index, fact) for index, fact in todo}
+    ) -> Callable[[list[tuple[int, list[str]]]], list[dict[str, Any]]]:
+        """A batch chunk's choice after a guard refusal: one engine call per set of levers left.
+        Rows chosen again replace the first ones in ``final``."""
+        fact_of = {fact.id: (index, fact) for index, fact in todo}
 
         def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
             again: list[dict[str, Any]] = []
             by_left: dict[tuple[str, ...], list[tuple[int, Any]]] = {}
             for customer_id, left in retry:
-                by_left.setdefault(tuple(left), []).append(index_of[customer_id])
+                by_left.setdefault(tuple(left), []).append(fact_of[customer_id])
             for left, group in by_left.items():
                 chosen, _ = self._choose_rows(served, guard, group, list(left), request, request_ids)
                 again.extend(chosen)
             final.update((row["customer_id"], row) for row in again)
             return again
 
-        now = rows[0]["created_at"]
-        refused = await admit_batch(self.guards, session, plan, rows, written, now, rechoose)  # type: ignore[arg-type]
-        return [
-            ItemError(index_of[customer_id][0], _REFUSAL_FIELDS.get(type(error).__name__, "externalIds"), error.message)
-            for customer_id, error in refused.items()
-        ]
+        return rechoose
 
     def _choose_rows(
         self,
@@ -442,6 +499,20 @@ class Decisions:
             row["request_id"] = request_ids.get(ext)
             row["campaign_id"] = request.campaign_id
         return rows, errors
+
+
+@dataclass(slots=True)
+class _Chosen:
+    """A chunk of ``decide_batch`` between its choice and its write."""
+
+    part: list[tuple[int, str]]
+    request_ids: dict[str, str]
+    by_ext: dict[str, Any]
+    replayed: dict[str, Any]
+    todo: list[tuple[int, Any]]
+    rows: list[dict[str, Any]]
+    final: dict[int, dict[str, Any]]
+    errors: list[ItemError]
 
 
 def _needs(point: DecisionPoint, guard: LeverGuard) -> dict[str, bool]:

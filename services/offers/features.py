@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,35 +22,81 @@ def _days(now: datetime, then: datetime | None) -> float | None:
     return None if then is None else round((now - then).total_seconds() / 86_400.0, 3)
 
 
+# fact row -> value of a named profile feature (``engine.features`` names); attributes and the
+# request context are looked up by key instead.
+_GETTERS: dict[str, Callable[[Any, datetime], object]] = {
+    "stage": lambda f, now: f.stage,
+    "acquisitionChannel": lambda f, now: f.acquisition_channel,
+    "tenureDays": lambda f, now: _days(now, f.created_at),
+    "valueTier": lambda f, now: f.value_tier,
+    "rfm.recency": lambda f, now: f.recency,
+    "rfm.frequency": lambda f, now: f.frequency,
+    "rfm.monetary": lambda f, now: f.monetary,
+    "daysSinceLastPurchase": lambda f, now: _days(now, f.last_purchase_at),
+    "openAlerts": lambda f, now: f._mapping.get("open_alerts"),
+    "churnReason": lambda f, now: f._mapping.get("churn_reason"),
+}
+
+
 def profile_row(facts: Any, features: Iterable[str], now: datetime) -> dict[str, object]:
     """The named features of one customer from its fact row; facts that do not exist are None."""
-    mapping = facts._mapping
-    attributes: Mapping[str, Any] = facts.attributes or {}
     row: dict[str, object] = {}
     for name in features:
         if name.startswith("attributes."):
-            row[name] = attributes.get(name.removeprefix("attributes."))
-        elif name == "stage":
-            row[name] = facts.stage
-        elif name == "acquisitionChannel":
-            row[name] = facts.acquisition_channel
-        elif name == "tenureDays":
-            row[name] = _days(now, facts.created_at)
-        elif name == "valueTier":
-            row[name] = facts.value_tier
-        elif name == "rfm.recency":
-            row[name] = facts.recency
-        elif name == "rfm.frequency":
-            row[name] = facts.frequency
-        elif name == "rfm.monetary":
-            row[name] = facts.monetary
-        elif name == "daysSinceLastPurchase":
-            row[name] = _days(now, facts.last_purchase_at)
-        elif name == "openAlerts":
-            row[name] = mapping.get("open_alerts")
-        elif name == "churnReason":
-            row[name] = mapping.get("churn_reason")
+            row[name] = (facts.attributes or {}).get(name.removeprefix("attributes."))
+        elif (getter := _GETTERS.get(name)) is not None:
+            row[name] = getter(facts, now)
     return row
+
+
+# Features that are a fact column as it is: read by position, many times faster than by name.
+_COLUMNS = {
+    "stage": "stage",
+    "acquisitionChannel": "acquisition_channel",
+    "valueTier": "value_tier",
+    "rfm.recency": "recency",
+    "rfm.frequency": "frequency",
+    "rfm.monetary": "monetary",
+    "openAlerts": "open_alerts",
+    "churnReason": "churn_reason",
+}
+
+
+def fact_column(facts: Sequence[Any], field: str) -> list[Any]:
+    """One column of fact rows (``Row`` tuples), None where the query did not select it."""
+    if not facts:
+        return []
+    fields = facts[0]._fields
+    if field not in fields:
+        return [None] * len(facts)
+    position = fields.index(field)
+    return [f[position] for f in facts]
+
+
+def feature_columns(
+    facts: Sequence[Any], contexts: Sequence[Mapping[str, Any]], features: Iterable[str], now: datetime
+) -> list[list[object]]:
+    """Per feature (in ``features`` order), its value for each customer: what ``profile_row``
+    gives, and ``context.<name>`` from each customer's request context; None where missing.
+    Column-wise, because a batch of customers is encoded column by column."""
+    columns: list[list[object]] = []
+    attributes: list[Mapping[str, Any]] | None = None
+    for name in features:
+        if name.startswith("attributes."):
+            key = name.removeprefix("attributes.")
+            if attributes is None:
+                attributes = [a or {} for a in fact_column(facts, "attributes")]
+            columns.append([a.get(key) for a in attributes])
+        elif name in _COLUMNS:
+            columns.append(fact_column(facts, _COLUMNS[name]))
+        elif name.startswith("context."):
+            key = name.removeprefix("context.")
+            columns.append([c.get(key) for c in contexts])
+        elif (getter := _GETTERS.get(name)) is not None:
+            columns.append([getter(f, now) for f in facts])
+        else:
+            columns.append([None] * len(facts))
+    return columns
 
 
 def check_context(context: Mapping[str, Any] | None) -> dict[str, Any]:

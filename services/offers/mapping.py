@@ -173,6 +173,42 @@ def decision(row: Any, point_key: str, served: Lever | None = None) -> Decision:
     )
 
 
+def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, served: Lever | None = None) -> Decision:
+    """``decision`` for a log row this process just wrote (a dict as ``choice.choose`` builds it):
+    the same value, read straight off the dict instead of through attribute lookups; ``served``:
+    the lever's catalogue entry it was decided with."""
+    explanation = row["explanation"]
+    shadow_arm = row.get("shadow_arm")
+    return Decision(
+        decision_id,
+        point_key,
+        row["customer_id"],
+        row.get("request_id"),
+        row["lever_key"],
+        row["propensity"],
+        row["expected_reward"],
+        tuple(row["candidates"]),
+        tuple([
+            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"], _terms(e.get("netValue")))
+            for e in explanation["estimates"]
+        ]),
+        {name: value for name, value in explanation["inputs"]},
+        dict(row["context"]),
+        tuple(row["features"]),
+        row["config_version"],
+        row["model_version"],
+        row["created_at"],
+        row.get("activated_at"),
+        row.get("window_ends_at"),
+        bool(row.get("imported", False)),
+        tuple([ExcludedLever(e["lever"], e["rule"]) for e in explanation["excluded"]]) if explanation["excluded"] else (),
+        bool(row.get("holdout") or False),
+        row.get("policy_arm") or MAIN_ARM,
+        ShadowScore(shadow_arm, row["shadow_lever"], row["shadow_expected_reward"]) if shadow_arm is not None else None,
+        served,
+    )
+
+
 def outcome(row: Any) -> Outcome:
     return Outcome(
         id=row.id,

@@ -152,3 +152,20 @@ def test_encoder_survives_pickle_and_copies_share_the_frozen_encoder() -> None:
     assert restored == encoder and restored.version == encoder.version
     np.testing.assert_array_equal(restored.encode(SAMPLE[0]), encoder.encode(SAMPLE[0]))
     assert copy.deepcopy(encoder) is encoder
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(loose_row, min_size=0, max_size=ROW_AT_A_TIME_MAX * 2))
+def test_values_given_per_feature_encode_as_the_rows_or_fail_with_the_same_key(rows: list[dict[str, object]]) -> None:
+    encoder = FeatureEncoder.fit(NAMES, SAMPLE)
+    names = NAMES[:-1] + ["not.a.feature"]  # openAlerts left out: missing for every row
+    columns = [[row.get(name) for row in rows] for name in names]
+    as_rows = [{name: row.get(name) for name in names} for row in rows]
+    try:
+        expected = encoder.encode_many(as_rows)
+    except InvalidContext as by_rows:
+        with pytest.raises(InvalidContext) as by_columns:
+            encoder.encode_columns(names, columns, len(rows))
+        assert (by_columns.value.key, by_columns.value.reason) == (by_rows.key, by_rows.reason)
+        return
+    np.testing.assert_array_equal(encoder.encode_columns(names, columns, len(rows)), expected)

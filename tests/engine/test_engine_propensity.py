@@ -73,3 +73,55 @@ def test_masked_argmax_only_picks_tied_best_candidates(scores: np.ndarray, mask:
     assert mask[rows, chosen].all() and ties[rows, chosen].all()
     best = np.where(mask, scores, -np.inf).max(axis=1)
     np.testing.assert_array_equal(scores[rows, chosen], best)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 20), st.integers(1, 5)),
+    seed=st.integers(0, 2**32 - 1),
+    coarse=st.booleans(),
+)
+def test_counted_wins_equal_the_resampled_argmax_propensity_ties_included(shape: tuple[int, int, int], seed: int, coarse: bool) -> None:
+    from engine.propensity import resampled_wins
+    from engine.selection import resampled_argmax
+
+    n, m, k = shape
+    rng = np.random.default_rng(seed)
+    samples = rng.standard_normal((n, m, k))
+    if coarse:  # rounded draws tie often: the first maximum must win, as argmax decides
+        samples = np.round(samples)
+    mask = rng.random((n, k)) < 0.6
+    mask[np.arange(n), rng.integers(0, k, n)] = True
+    chosen = np.array([rng.choice(np.flatnonzero(row)) for row in mask])
+    expected = resampled_propensity(chosen, resampled_argmax(samples, mask, rng, break_ties=False))
+    np.testing.assert_array_equal(resampled_wins(chosen, samples, mask), expected)
+
+
+def test_counted_wins_leave_non_finite_draws_to_the_argmax() -> None:
+    from engine.propensity import resampled_wins
+
+    samples = np.zeros((2, 3, 2))
+    samples[1, 0, 1] = np.nan
+    assert resampled_wins(np.array([0, 1]), samples, np.ones((2, 2), dtype=bool)) is None
+
+
+def test_lin_ts_propensities_resampled_by_blocks_equal_one_resampling_of_every_row() -> None:
+    from engine import model as model_module
+    from engine.policies import Policy
+    from engine.selection import resampled_argmax
+
+    policy = Policy(PolicyConfig(PolicyKind.LIN_TS, alpha=0.5, seed=1), ["A", "B", "C"], 4)
+    rng = np.random.default_rng(11)
+    policy.learn(rng.choice(["A", "B", "C"], 50), rng.random(50), rng.random((50, 4)))
+    rows = model_module.RESAMPLE_BLOCK * 2 + 7
+    features = rng.random((rows, 4))
+    mask = rng.random((rows, 3)) < 0.7
+    mask[np.arange(rows), rng.integers(0, 3, rows)] = True
+    chosen = np.array([rng.choice(np.flatnonzero(row)) for row in mask])
+    moments = policy.linear_moments(features)
+    whole = np.random.default_rng(5)
+    draws = policy.resample(features, 40, whole, moments)
+    expected = resampled_propensity(chosen, resampled_argmax(draws, mask, whole, break_ties=False))
+    blocks = np.random.default_rng(5)
+    np.testing.assert_array_equal(model_module._linear_propensity(policy, features, 40, blocks, moments, chosen, mask), expected)
+    assert whole.random() == blocks.random()  # the stream is left where one resampling leaves it
