@@ -147,16 +147,11 @@ class Decisions:
                     again.append(row)
             return again
 
-        async with self.gate.hold():
-            try:
-                written, refused, lost = await self._log(session, plan, rows, rechoose)
-                for i in [owner[row["customer_id"]] for row in lost]:
-                    found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
-                    results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        async with self.gate.writing(session):
+            written, refused, lost = await self._log(session, plan, rows, rechoose)
+            for i in [owner[row["customer_id"]] for row in lost]:
+                found = await repo.decisions_by_request(session, point.id, [requests[i].request_id or ""])
+                results[i] = await _settled(self._replayed(session, found[0], point, requests[i]))
         for customer_id, error in refused.items():
             results[owner[customer_id]] = error
         for customer_id, decision_id in written.items():

@@ -26,9 +26,17 @@ class WriteGate:
         bind = sessionmaker.kw.get("bind")
         self._gate = gate if gate is not None or bind is None else ProcessWriteGate(bind)
 
-    def hold(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Wait for this process's write turn (for a session the caller opened and commits)."""
-        return held(self._gate)
+    @contextlib.asynccontextmanager
+    async def writing(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
+        """The write turn for a session the caller already opened (and read in): its writes in
+        the block are committed at the end, or rolled back if the block fails."""
+        async with held(self._gate):
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:

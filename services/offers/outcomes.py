@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from types import SimpleNamespace
 from collections.abc import Callable, Hashable, Sequence
@@ -128,8 +127,8 @@ class Outcomes:
                         }
                     )
             stored: dict[int, Outcome] = {}
-            async with self.gate.hold() if rows else contextlib.nullcontext():
-                try:
+            if rows:
+                async with self.gate.writing(session):
                     # Outcome ids must commit in id order per decision point: see services.offers.registry.
                     await repo.lock_decision_points(session, [row["decision_point_id"] for row in rows])
                     inserted = await outcome_repo.insert_outcomes(session, rows)
@@ -139,10 +138,6 @@ class Outcomes:
                     earlier = [row["decision_id"] for row in rows if row["decision_id"] not in inserted]
                     if earlier:  # decisions that already had an outcome: judge the reports against it
                         stored.update((r.decision_id, mapping.outcome(r)) for r in await outcome_repo.by_decisions(session, earlier))
-                    await session.commit()
-                except BaseException:
-                    await session.rollback()
-                    raise
         for decision_id, index in pending.items():
             if results[index] is None:
                 results[index] = stored[decision_id]
