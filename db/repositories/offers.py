@@ -102,7 +102,7 @@ _LOGGED_COLUMNS = (
 _SQLITE_PAGE = 1000  # rows per statement: 22,000 parameters, under SQLite's 32,766
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=128)  # coalesced decide batches come in every size up to 64
 def _sqlite_insert(rows: int) -> str:
     values = ", ".join([f"({', '.join('?' * len(_LOGGED_COLUMNS))})"] * rows)
     return (

@@ -97,8 +97,9 @@ def test_metrics_logs_and_readiness_on_two_workers(database_url: str) -> None:
         assert total(found, "ciclo_model_config_version", decision_point="RETENTION") >= 1
         assert ("ciclo_learner_lag_outcomes", (("decision_point", "RETENTION"),)) in found
         assert any(name == "ciclo_db_pool_checked_out" for name, _ in found)
-        # Every single call went through a coalescing batch, counted by the sampler (every 2 s).
-        found = wait_for(lambda: (f := samples(server)) and total(f, "ciclo_coalesced_calls_total", call="recordOutcome") >= 1 and f)
+        # Every single call went through a coalescing batch, counted by each worker's sampler (every 2 s).
+        found = wait_for(lambda: (f := samples(server)) and total(f, "ciclo_coalesced_calls_total", call="recordOutcome") >= 1
+                         and total(f, "ciclo_coalesced_calls_total", call="decide") >= decided and f)
         assert total(found, "ciclo_coalesced_calls_total", call="decide") == decided
         assert 1 <= total(found, "ciclo_coalesced_batches_total", call="decide") <= decided
         assert total(found, "ciclo_coalesced_batches_total", call="recordOutcome") == 1
