@@ -136,8 +136,7 @@ def _terms(data: dict[str, Any] | None) -> NetValueTerms | None:
     return NetValueTerms(data["pAccept"], data["value"], data["cost"], data["weight"], data["netValue"])
 
 
-def decision(row: Any, point_key: str, served: Lever | None = None) -> Decision:
-    """A logged decision; ``served``: the lever's catalogue entry when the caller just decided it."""
+def decision(row: Any, point_key: str) -> Decision:
     explanation = row.explanation or {}
     mapping = row._mapping if hasattr(row, "_mapping") else vars(row)
     shadow = None
@@ -169,7 +168,6 @@ def decision(row: Any, point_key: str, served: Lever | None = None) -> Decision:
         holdout=bool(mapping.get("holdout") or False),
         policy_arm=mapping.get("policy_arm") or MAIN_ARM,
         shadow=shadow,
-        served=served,
     )
 
 
