@@ -15,7 +15,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection, Se
 
 from api.loaders import MAX_LOADED_TIMELINE, Loaders
 from services import domain
-from services.customers import Customers
+from services.customers import Customers, PageView
 
 Plan = Callable[[Loaders, Sequence[domain.Customer], SelectedField], Any]
 
@@ -88,6 +88,26 @@ def node_fields(selected: Sequence[Selection], path: Sequence[str] = ("edges", "
     return level
 
 
+def _nested_views(fields: Sequence[SelectedField]) -> tuple[bool, int | None]:
+    """Whether ``fields`` (a customer's) ask for segments, and the size of the first timeline
+    page they ask for (None when the loaders cannot serve it)."""
+    segments = any(field.name == "segments" for field in fields)
+    sizes = [
+        size for field in fields
+        if field.name == "events" and field.arguments.get("after") is None and (size := _page_size(field)) is not None
+    ]
+    return segments, sizes[0] if sizes else None
+
+
+def _prime(loaders: Loaders, view: PageView, timeline: int | None) -> None:
+    """Put the nested views read with a page (or one customer) into their loaders."""
+    ids = [c.id for c in view.page.items]
+    if view.segments is not None:
+        loaders.segments.prime_many({i: view.segments.get(i, []) for i in ids})
+    if view.events is not None and timeline is not None:
+        loaders.latest_events.prime_many({(i, timeline): view.events.get(i, []) for i in ids})
+
+
 async def load_customer_page(
     loaders: Loaders,
     customers: Customers,
@@ -103,28 +123,46 @@ async def load_customer_page(
     keyword arguments (first, after, order, descending).
     """
     fields = node_fields([sub for f in _fields(selected) for sub in f.selections])
-    segments = any(field.name == "segments" for field in fields)
-    sizes = [
-        size for field in fields
-        if field.name == "events" and field.arguments.get("after") is None and (size := _page_size(field)) is not None
-    ]
-    timeline = sizes[0] if sizes else None
+    segments, timeline = _nested_views(fields)
     view = await customers.page_view(where, segments=segments, timeline_size=timeline, **page)
-    ids = [c.id for c in view.page.items]
-    if view.segments is not None:
-        loaders.segments.prime_many({i: view.segments.get(i, []) for i in ids})
-    if view.events is not None and timeline is not None:
-        loaders.latest_events.prime_many({(i, timeline): view.events.get(i, []) for i in ids})
-    await prefetch_customers(loaders, view.page.items, selected)
+    _prime(loaders, view, timeline)
+    await _prefetch(loaders, view.page.items, fields)
     return view.page
+
+
+async def load_customer(
+    loaders: Loaders,
+    customers: Customers,
+    selected: Sequence[Selection],
+    *,
+    customer_id: int | None = None,
+    external_id: str | None = None,
+) -> domain.Customer | None:
+    """The customer view: one customer, by id or externalId, with its segments and first timeline
+    page read in the same session and everything else it selects prefetched, as for a page.
+    ``selected`` is ``info.selected_fields`` of the customer field."""
+    fields = [sub for f in _fields(selected) for sub in _fields(f.selections)]
+    segments, timeline = _nested_views(fields)
+    view = await customers.view(customer_id=customer_id, external_id=external_id, segments=segments, timeline_size=timeline)
+    if view is None:
+        return None
+    _prime(loaders, view, timeline)
+    customer = view.page.items[0]
+    loaders.customer.prime(customer.id, customer)
+    await _prefetch(loaders, view.page.items, fields)
+    return customer
 
 
 async def prefetch_customers(loaders: Loaders, page: Sequence[domain.Customer], selected: Sequence[Selection]) -> None:
     """``selected`` is ``info.selected_fields`` of the connection field (the field itself)."""
+    await _prefetch(loaders, page, node_fields([sub for f in _fields(selected) for sub in f.selections]))
+
+
+async def _prefetch(loaders: Loaders, page: Sequence[domain.Customer], fields: Sequence[SelectedField]) -> None:
     if not page:
         return
     pending = []
-    for field in node_fields([sub for f in _fields(selected) for sub in f.selections]):
+    for field in fields:
         plan = PLANS.get(field.name)
         if plan is not None and (work := plan(loaders, page, field)) is not None:
             pending.append(work)

@@ -9,7 +9,7 @@ import strawberry
 from api.context import Info
 from api.permissions import pii_probe, CUSTOMER_VIEWS, EVERY_ROLE
 from api.inputs import CustomerFilterInput
-from api.prefetch import load_customer_page
+from api.prefetch import load_customer, load_customer_page
 from api.types.customer import Customer, CustomerConnection
 from api.types.enums import CustomerOrder
 from api.types.pagination import edges_of
@@ -37,16 +37,15 @@ class Query:
     @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="The customer view by internal id; null when there is none.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         customer_id = _customer_id(id)
-        found = await info.context.loaders.customer.load(customer_id) if customer_id else None
+        if customer_id is None:
+            return None
+        found = await load_customer(info.context.loaders, info.context.services.customers, info.selected_fields, customer_id=customer_id)
         return Customer.from_domain(found) if found else None
 
     @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="The customer view by the caller's own id; null when there is none.")
     async def customer_by_external_id(self, info: Info, external_id: str) -> Customer | None:
-        try:
-            found = await info.context.services.customers.get_by_external_id(external_id)
-        except errors.CustomerNotFound:
-            return None
-        return Customer.from_domain(found)
+        found = await load_customer(info.context.loaders, info.context.services.customers, info.selected_fields, external_id=external_id)
+        return Customer.from_domain(found) if found else None
 
     @strawberry.field(permission_classes=[CUSTOMER_VIEWS], description="Customers, keyset-paginated (max 500 per page).")
     async def customers(

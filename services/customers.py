@@ -148,6 +148,38 @@ class Customers:
             _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
         )
 
+    async def view(
+        self,
+        *,
+        customer_id: int | None = None,
+        external_id: str | None = None,
+        segments: bool = False,
+        timeline_size: int | None = None,
+    ) -> PageView | None:
+        """One customer (by id, else by externalId) with the nested views asked for, read in one
+        session like ``page_view``; None when there is no such customer.
+
+        The customer view asks for its segments and first timeline page with the profile: one
+        connection checkout and one transaction instead of one per nested view.
+        """
+        if (customer_id is None) == (external_id is None):
+            raise ValueError("give exactly one of customer_id and external_id")
+        segment_rows: list[Any] = []
+        event_rows: list[Any] = []
+        async with self._sessions() as session:
+            row = await repo.row_by(session, customer_id=customer_id, external_id=external_id)
+            if row is None:
+                return None
+            if segments:
+                segment_rows = await segment_repo.for_customers(session, [row.id])
+            if timeline_size:
+                event_rows = await event_repo.latest_for(session, [row.id], timeline_size + 1)
+        return PageView(
+            Page(items=(mapping.customer(row),), keys=((row.created_at, row.id),), has_next=False),
+            _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
+            _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
+        )
+
     async def count(self, where: CustomerFilter) -> int:
         async with self._sessions() as session:
             return await repo.count(session, repo.filtered(**_filter_args(where)))

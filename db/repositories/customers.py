@@ -31,6 +31,12 @@ async def by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Row[Any]]:
     return rows
 
 
+async def row_by(session: AsyncSession, *, customer_id: int | None = None, external_id: str | None = None) -> Row[Any] | None:
+    """One customer's plain row, by internal id or by externalId."""
+    where = Customer.id == customer_id if customer_id is not None else Customer.external_id == external_id
+    return (await session.execute(select(*ROW).where(where))).first()
+
+
 async def by_external_id(session: AsyncSession, external_id: str) -> Customer | None:
     return await session.scalar(select(Customer).where(Customer.external_id == external_id))
 

@@ -61,6 +61,40 @@ async def test_a_page_of_customers_with_nested_fields_costs_a_constant_number_of
     assert large <= 6, statements
 
 
+VIEW = """query($e: String!, $id: ID!) {
+  byExternal: customerByExternalId(externalId: $e) { externalId stage segments { key } events(first: 3) { edges { node { amount } } } }
+  byId: customer(id: $id) { externalId segments { key } events(first: 3) { edges { node { amount } } } }
+  missing: customerByExternalId(externalId: "nobody") { externalId segments { key } }
+}"""
+
+
+async def test_the_customer_view_reads_profile_segments_and_timeline_in_one_session(
+    gql: Any, services: Services, statements: list[str]
+) -> None:
+    await seed(services, 4)
+    customer_id = (await services.customers.get_by_external_id("c2")).id
+    checkouts: list[int] = []
+    from sqlalchemy import event
+
+    def checked_out(*_: Any) -> None:
+        checkouts.append(1)
+
+    event.listen(services.engine.sync_engine, "checkout", checked_out)
+    try:
+        statements.clear()
+        data = await gql(VIEW, {"e": "c2", "id": str(customer_id)})
+    finally:
+        event.remove(services.engine.sync_engine, "checkout", checked_out)
+    newest = [{"node": {"amount": 10.0 + d}} for d in (6, 5, 4)]
+    assert data["byExternal"] == {"externalId": "c2", "stage": "GROWTH", "segments": [{"key": "newsletter"}, {"key": "vip"}],
+                                  "events": {"edges": newest}}
+    assert data["byId"] == {"externalId": "c2", "segments": [{"key": "newsletter"}, {"key": "vip"}], "events": {"edges": newest}}
+    assert data["missing"] is None
+    # Each view: customer + segments + timeline on one connection; the missing one stops at its lookup.
+    assert len(statements) == 3 + 3 + 1, statements
+    assert len(checkouts) == 3
+
+
 async def test_repeated_query_does_not_pay_validation_again(gql: Any, schema: CicloSchema) -> None:
     # The schema (and its cache) is shared by the whole session: make this text unseen so far.
     query = f"query Repeat_{uuid.uuid4().hex} {{ stages {{ stage count }} segments {{ key }} }}"
