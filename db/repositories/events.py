@@ -228,12 +228,15 @@ async def latest_for(session: AsyncSession, customer_ids: Iterable[int], n: int)
     ids = sorted(set(customer_ids))
     if not ids:
         return []
+    # Text statements with plain rows: on the session's connection, past the ORM's execution.
     if dialect_name(session) == "postgresql":
-        return list((await session.execute(_LATEST_PG, {"ids": ids, "n": n})).all())
+        connection = await session.connection()
+        return list((await connection.execute(_LATEST_PG, {"ids": ids, "n": n})).all())
     if len(ids) <= LATEST_UNION_MAX:
         params: dict[str, int] = {f"c{i}": cid for i, cid in enumerate(ids)}
         params["n"] = n
-        return list((await session.execute(_latest_sqlite(len(ids)), params)).all())
+        connection = await session.connection()
+        return list((await connection.execute(_latest_sqlite(len(ids)), params)).all())
     rank = (
         func.row_number()
         .over(partition_by=Event.customer_id, order_by=(Event.occurred_at.desc(), Event.id.desc()))

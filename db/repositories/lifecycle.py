@@ -275,6 +275,28 @@ async def lock_customers(session: AsyncSession, scope: Scope) -> None:
     await session.execute(query.with_for_update(key_share=True))
 
 
+_M, _S = CustomerMetrics.__table__.c, CustomerScores.__table__.c
+# The customer view's standing, both tables in one statement, built once (it keeps its cache key).
+_STANDINGS = (
+    select(
+        Customer.id.label("customer_id"), _M.last_purchase_at, _M.median_gap_days, _M.purchase_count,
+        _S.recency, _S.frequency, _S.monetary, _S.rfm_segment, _S.value_tier,
+    )
+    .select_from(Customer.__table__)
+    .outerjoin(CustomerMetrics.__table__, _M.customer_id == Customer.id)
+    .outerjoin(CustomerScores.__table__, _S.customer_id == Customer.id)
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+async def standing_rows(session: AsyncSession, customer_ids: Sequence[int]) -> list[Any]:
+    """Per existing customer: purchase metrics and scores (None where not computed yet)."""
+    if not customer_ids:
+        return []
+    connection = await session.connection()
+    return list((await connection.execute(_STANDINGS, {"ids": list(customer_ids)})).all())
+
+
 async def metrics_for(session: AsyncSession, customer_ids: Sequence[int]) -> list[CustomerMetrics]:
     query = select(CustomerMetrics).where(CustomerMetrics.customer_id.in_(list(customer_ids)))
     return list((await session.scalars(query)).all())

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -31,15 +31,23 @@ async def all_with_counts(session: AsyncSession) -> list[tuple[Segment, int]]:
     return [(segment, int(n)) for segment, n in (await session.execute(query)).all()]
 
 
+# Built once (it keeps its cache key) and run on the session's connection: the customer view and
+# every customer page ask for it.
+_FOR_CUSTOMERS = (
+    select(SegmentMember.customer_id.label("member_id"), *Segment.__table__.c)
+    .join(Segment, Segment.id == SegmentMember.segment_id)
+    .where(SegmentMember.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(SegmentMember.customer_id, Segment.key)
+)
+
+
 async def for_customers(session: AsyncSession, customer_ids: Iterable[int]) -> list[Row[Any]]:
     """(customer_id, segment columns...) rows for every membership of the given customers."""
-    query = (
-        select(SegmentMember.customer_id.label("member_id"), *Segment.__table__.c)
-        .join(Segment, Segment.id == SegmentMember.segment_id)
-        .where(SegmentMember.customer_id.in_(list(set(customer_ids))))
-        .order_by(SegmentMember.customer_id, Segment.key)
-    )
-    return list((await session.execute(query)).all())
+    ids = list(set(customer_ids))
+    if not ids:
+        return []
+    connection = await session.connection()
+    return list((await connection.execute(_FOR_CUSTOMERS, {"ids": ids})).all())
 
 
 async def add_members(session: AsyncSession, segment_id: int, customer_ids: Iterable[int]) -> int:

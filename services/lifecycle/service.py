@@ -249,21 +249,23 @@ class Lifecycle:
         """RFM, tier and purchase rhythm per customer, for the customer view's loader."""
         ids = list(set(customer_ids))
         async with self._sessions() as session:
-            metrics = {m.customer_id: m for m in await repo.metrics_for(session, ids)}
-            scored = {s.customer_id: s for s in await repo.scores_for(session, ids)}
+            rows = {row.customer_id: row for row in await repo.standing_rows(session, ids)}
         found = {}
         for cid in ids:
-            m, s = metrics.get(cid), scored.get(cid)
+            row = rows.get(cid)
+            if row is None:  # no such customer
+                found[cid] = Standing(cid, None, None, None, None, 0)
+                continue
             rfm = None
-            if s is not None and s.recency is not None:
-                rfm = Rfm(s.recency, s.frequency or 1, s.monetary or 1, s.rfm_segment or "HIBERNATING")
+            if row.recency is not None:
+                rfm = Rfm(row.recency, row.frequency or 1, row.monetary or 1, row.rfm_segment or "HIBERNATING")
             found[cid] = Standing(
                 customer_id=cid,
                 rfm=rfm,
-                value_tier=s.value_tier if s is not None else None,
-                last_purchase_at=m.last_purchase_at if m is not None else None,
-                purchase_rhythm_days=m.median_gap_days if m is not None else None,
-                purchase_count=m.purchase_count if m is not None else 0,
+                value_tier=row.value_tier,
+                last_purchase_at=row.last_purchase_at,
+                purchase_rhythm_days=row.median_gap_days,
+                purchase_count=row.purchase_count or 0,
             )
         return found
 
