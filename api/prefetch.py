@@ -54,6 +54,9 @@ def _by_id(pick: Callable[[Loaders], Any]) -> Plan:
     return lambda loaders, page, _: pick(loaders).load_many([c.id for c in page])
 
 
+# Customer fields answered from the lifecycle standing (RFM, tier, purchase rhythm).
+STANDING_FIELDS = frozenset({"rfm", "valueTier", "daysSinceLastPurchase", "purchaseRhythmDays"})
+
 PLANS: dict[str, Plan] = {
     "segments": _by_id(lambda loaders: loaders.segments),
     "stageHistory": _by_id(lambda loaders: loaders.stage_history),
@@ -106,6 +109,8 @@ def _prime(loaders: Loaders, view: PageView, timeline: int | None) -> None:
         loaders.segments.prime_many({i: view.segments.get(i, []) for i in ids})
     if view.events is not None and timeline is not None:
         loaders.latest_events.prime_many({(i, timeline): view.events.get(i, []) for i in ids})
+    if view.standings is not None:
+        loaders.standing.prime_many({i: view.standings[i] for i in ids})
 
 
 async def load_customer_page(
@@ -143,7 +148,10 @@ async def load_customer(
     ``selected`` is ``info.selected_fields`` of the customer field."""
     fields = [sub for f in _fields(selected) for sub in _fields(f.selections)]
     segments, timeline = _nested_views(fields)
-    view = await customers.view(customer_id=customer_id, external_id=external_id, segments=segments, timeline_size=timeline)
+    standing = any(field.name in STANDING_FIELDS for field in fields)
+    view = await customers.view(
+        customer_id=customer_id, external_id=external_id, segments=segments, timeline_size=timeline, standing=standing
+    )
     if view is None:
         return None
     _prime(loaders, view, timeline)

@@ -15,6 +15,7 @@ from db.models import Customer as CustomerRow
 from db.models import Event as EventRow
 from db.repositories import customers as repo
 from db.repositories import events as event_repo
+from db.repositories import lifecycle as lifecycle_repo
 from db.repositories import segments as segment_repo
 from services import cursors, mapping
 from services.domain import (
@@ -29,6 +30,7 @@ from services.domain import (
     Segment,
 )
 from services.errors import CustomerNotFound, InvalidInput
+from services.lifecycle.values import Standing, standings_from
 from services.validation import check_batch_size, check_customer
 
 MAX_PAGE = 500
@@ -46,6 +48,7 @@ class PageView:
     page: Page[Customer]
     segments: dict[int, list[Segment]] | None = None
     events: dict[int, list[Event]] | None = None
+    standings: dict[int, Standing] | None = None
 _PROFILE_FIELDS = ("name", "email", "phone", "region", "attributes", "acquisition_channel")
 
 
@@ -155,12 +158,13 @@ class Customers:
         external_id: str | None = None,
         segments: bool = False,
         timeline_size: int | None = None,
+        standing: bool = False,
     ) -> PageView | None:
         """One customer (by id, else by externalId) with the nested views asked for, read in one
         session like ``page_view``; None when there is no such customer.
 
-        The customer view asks for its segments and first timeline page with the profile: one
-        connection checkout and one transaction instead of one per nested view.
+        The customer view asks for its segments, first timeline page and lifecycle standing with
+        the profile: one connection checkout and one transaction instead of one per nested view.
         """
         if (customer_id is None) == (external_id is None):
             raise ValueError("give exactly one of customer_id and external_id")
@@ -174,10 +178,12 @@ class Customers:
                 segment_rows = await segment_repo.for_customers(session, [row.id])
             if timeline_size:
                 event_rows = await event_repo.latest_for(session, [row.id], timeline_size + 1)
+            standings = standings_from([row.id], await lifecycle_repo.standing_rows(session, [row.id])) if standing else None
         return PageView(
             Page(items=(mapping.customer(row),), keys=((row.created_at, row.id),), has_next=False),
             _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
             _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
+            standings,
         )
 
     async def count(self, where: CustomerFilter) -> int:

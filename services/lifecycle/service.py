@@ -25,7 +25,7 @@ from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
 from services.lifecycle.facts import LoggedEvent
 from services.lifecycle.refresh import refresh
-from services.lifecycle.values import Alert, RefreshOutcome, Rfm, Standing
+from services.lifecycle.values import Alert, RefreshOutcome, Rfm, Standing, standings_from
 
 CONFIG_KEY = "config"
 RECOMPUTE_CHUNK = 20_000
@@ -249,25 +249,8 @@ class Lifecycle:
         """RFM, tier and purchase rhythm per customer, for the customer view's loader."""
         ids = list(set(customer_ids))
         async with self._sessions() as session:
-            rows = {row.customer_id: row for row in await repo.standing_rows(session, ids)}
-        found = {}
-        for cid in ids:
-            row = rows.get(cid)
-            if row is None:  # no such customer
-                found[cid] = Standing(cid, None, None, None, None, 0)
-                continue
-            rfm = None
-            if row.recency is not None:
-                rfm = Rfm(row.recency, row.frequency or 1, row.monetary or 1, row.rfm_segment or "HIBERNATING")
-            found[cid] = Standing(
-                customer_id=cid,
-                rfm=rfm,
-                value_tier=row.value_tier,
-                last_purchase_at=row.last_purchase_at,
-                purchase_rhythm_days=row.median_gap_days,
-                purchase_count=row.purchase_count or 0,
-            )
-        return found
+            rows = await repo.standing_rows(session, ids)
+        return standings_from(ids, rows)
 
 
 async def _advisory_lock(session: AsyncSession, key: int, *, wait: bool) -> bool:

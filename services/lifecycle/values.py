@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,30 @@ class Standing:
     last_purchase_at: datetime | None
     purchase_rhythm_days: float | None
     purchase_count: int = 0
+
+
+def standings_from(customer_ids: Sequence[int], rows: Iterable[Any]) -> dict[int, Standing]:
+    """Each customer's standing from its ``standing_rows`` row (db.repositories.lifecycle); a
+    customer without a row (none stored) gets an empty standing."""
+    by_id = {row.customer_id: row for row in rows}
+    found = {}
+    for cid in customer_ids:
+        row = by_id.get(cid)
+        if row is None:
+            found[cid] = Standing(cid, None, None, None, None, 0)
+            continue
+        rfm = None
+        if row.recency is not None:
+            rfm = Rfm(row.recency, row.frequency or 1, row.monetary or 1, row.rfm_segment or "HIBERNATING")
+        found[cid] = Standing(
+            customer_id=cid,
+            rfm=rfm,
+            value_tier=row.value_tier,
+            last_purchase_at=row.last_purchase_at,
+            purchase_rhythm_days=row.median_gap_days,
+            purchase_count=row.purchase_count or 0,
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import event
+
 from api.schema import CicloSchema
 from services.container import Services
 from services.domain import CustomerDraft, EventDraft
@@ -62,7 +64,8 @@ async def test_a_page_of_customers_with_nested_fields_costs_a_constant_number_of
 
 
 VIEW = """query($e: String!, $id: ID!) {
-  byExternal: customerByExternalId(externalId: $e) { externalId stage segments { key } events(first: 3) { edges { node { amount } } } }
+  byExternal: customerByExternalId(externalId: $e) { externalId stage valueTier daysSinceLastPurchase segments { key }
+    events(first: 3) { edges { node { amount } } } }
   byId: customer(id: $id) { externalId segments { key } events(first: 3) { edges { node { amount } } } }
   missing: customerByExternalId(externalId: "nobody") { externalId segments { key } }
 }"""
@@ -74,7 +77,6 @@ async def test_the_customer_view_reads_profile_segments_and_timeline_in_one_sess
     await seed(services, 4)
     customer_id = (await services.customers.get_by_external_id("c2")).id
     checkouts: list[int] = []
-    from sqlalchemy import event
 
     def checked_out(*_: Any) -> None:
         checkouts.append(1)
@@ -83,15 +85,21 @@ async def test_the_customer_view_reads_profile_segments_and_timeline_in_one_sess
     try:
         statements.clear()
         data = await gql(VIEW, {"e": "c2", "id": str(customer_id)})
+        sent = list(statements)
     finally:
         event.remove(services.engine.sync_engine, "checkout", checked_out)
     newest = [{"node": {"amount": 10.0 + d}} for d in (6, 5, 4)]
+    standing = await services.lifecycle.standings([customer_id])
+    assert standing[customer_id].purchase_count == 7 and standing[customer_id].last_purchase_at is not None
+    assert data["byExternal"].pop("valueTier") == standing[customer_id].value_tier
+    assert data["byExternal"].pop("daysSinceLastPurchase") is not None
     assert data["byExternal"] == {"externalId": "c2", "stage": "GROWTH", "segments": [{"key": "newsletter"}, {"key": "vip"}],
                                   "events": {"edges": newest}}
     assert data["byId"] == {"externalId": "c2", "segments": [{"key": "newsletter"}, {"key": "vip"}], "events": {"edges": newest}}
     assert data["missing"] is None
-    # Each view: customer + segments + timeline on one connection; the missing one stops at its lookup.
-    assert len(statements) == 3 + 3 + 1, statements
+    # Each view on one connection: customer, segments, timeline (and the standing where asked);
+    # the missing one stops at its lookup.
+    assert len(sent) == 4 + 3 + 1, sent
     assert len(checkouts) == 3
 
 
