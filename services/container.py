@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.session import make_sessionmaker
+from db.session import make_lookup_sessionmaker, make_sessionmaker
 from db.write_gate import WriteGate
 from services.customers import Customers
 from services.evaluation import Evaluation
@@ -59,6 +59,7 @@ class Services:
         ``read_engine`` (default: ``engine``) serves the read-only report and evaluation queries;
         its owner disposes of it."""
         sessions = make_sessionmaker(engine)
+        lookups = make_lookup_sessionmaker(engine)  # read-only lookups: autocommit on PostgreSQL
         read_sessions = make_sessionmaker(read_engine) if read_engine is not None else sessions
         gate = WriteGate(engine)  # one SQLite writer at a time in this process, queued in asyncio
         lifecycle = Lifecycle(
@@ -66,20 +67,21 @@ class Services:
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
             write_gate=gate,
+            lookups=lookups,
         )
         offers = Offers.build(sessions, worker=worker, write_gate=gate)
         return cls(
             engine=engine,
             sessions=sessions,
             read_sessions=read_sessions,
-            customers=Customers(sessions, on_contact_data=lifecycle.on_events),
-            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate),
+            customers=Customers(sessions, on_contact_data=lifecycle.on_events, lookups=lookups),
+            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate, lookups=lookups),
             lifecycle=lifecycle,
             alerts=Alerts(sessions, lifecycle.now),
             rule_segments=RuleSegments(sessions, lifecycle),
             reasons=Reasons(sessions, lifecycle.now),
             analytics=Analytics(sessions, lifecycle.now),
-            segments=Segments(sessions),
+            segments=Segments(sessions, lookups=lookups),
             stages=Stages(sessions),
             offers=offers,
             lever_reports=LeverReports(read_sessions),

@@ -59,20 +59,25 @@ OnContactData = Callable[[AsyncSession, set[int]], Awaitable[object]]
 
 class Customers:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], on_contact_data: OnContactData | None = None
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        on_contact_data: OnContactData | None = None,
+        lookups: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessionmaker
+        # Read-only lookups (db.session.make_lookup_sessionmaker): the view, lists and loaders.
+        self._lookups = lookups or sessionmaker
         self._on_contact_data = on_contact_data
 
     async def get(self, customer_id: int) -> Customer:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             row = await session.get(CustomerRow, customer_id)
         if row is None:
             raise CustomerNotFound(customer_id=customer_id)
         return mapping.customer(row)
 
     async def get_by_external_id(self, external_id: str) -> Customer:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             row = await repo.by_external_id(session, external_id)
         if row is None:
             raise CustomerNotFound(external_id=external_id)
@@ -80,12 +85,12 @@ class Customers:
 
     async def many(self, ids: Sequence[int]) -> dict[int, Customer]:
         """Customers by id, for DataLoaders: missing ids are simply absent."""
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.by_ids(session, ids)
         return {row.id: mapping.customer(row) for row in rows}
 
     async def referrals_of(self, referrer_ids: Sequence[int]) -> dict[int, list[Customer]]:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.referred_by(session, referrer_ids)
         found: dict[int, list[Customer]] = {}
         for row in rows:
@@ -130,7 +135,7 @@ class Customers:
         query = repo.page_query(terms, order=order, descending=descending, after=position, limit=first + 1)
         segment_rows: list[Any] = []
         event_rows: list[Any] = []
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = list((await session.execute(query)).all())
             has_next = len(rows) > first
             rows = rows[:first]
@@ -170,7 +175,7 @@ class Customers:
             raise ValueError("give exactly one of customer_id and external_id")
         segment_rows: list[Any] = []
         event_rows: list[Any] = []
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             row = await repo.row_by(session, customer_id=customer_id, external_id=external_id)
             if row is None:
                 return None
@@ -187,7 +192,7 @@ class Customers:
         )
 
     async def count(self, where: CustomerFilter) -> int:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             return await repo.count(session, repo.filtered(**_filter_args(where)))
 
     async def upsert_many(self, drafts: Sequence[CustomerDraft]) -> BulkResult:

@@ -29,8 +29,10 @@ class Events:
         sessionmaker: async_sessionmaker[AsyncSession],
         on_recorded: OnRecorded | None = None,
         write_gate: WriteGate | None = None,
+        lookups: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessionmaker
+        self._lookups = lookups or sessionmaker  # timeline reads (db.session.make_lookup_sessionmaker)
         self._gate = write_gate
         # The lifecycle pass: runs in the same transaction, after the insert, for touched customers.
         self._on_recorded = on_recorded
@@ -98,7 +100,7 @@ class Events:
 
     async def latest(self, customer_ids: Sequence[int], n: int) -> dict[int, list[Event]]:
         """The ``n`` newest events per customer, for the customer view's first timeline page."""
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.latest_for(session, customer_ids, n)
         found: dict[int, list[Event]] = {}
         for row in rows:
@@ -110,7 +112,7 @@ class Events:
         if not 1 <= first <= MAX_TIMELINE_PAGE:
             raise InvalidInput("first", f"must be between 1 and {MAX_TIMELINE_PAGE}, got {first}")
         position = cursors.decode(after) if after else None
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.timeline_page(session, customer_id, position, first + 1)
         page = rows[:first]
         return Page(

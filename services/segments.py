@@ -20,8 +20,11 @@ _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 class Segments:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], lookups: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
         self._sessions = sessionmaker
+        self._lookups = lookups or sessionmaker  # read-only lookups (db.session.make_lookup_sessionmaker)
 
     async def upsert(self, key: str, name: str, description: str | None) -> Segment:
         """Create the segment ``key`` or rename/redescribe it; members are untouched."""
@@ -40,12 +43,12 @@ class Segments:
             return mapping.segment(row)
 
     async def all(self) -> list[Segment]:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.all_with_counts(session)
         return [mapping.segment(row, count) for row, count in rows]
 
     async def of_customers(self, customer_ids: Sequence[int]) -> dict[int, list[Segment]]:
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.for_customers(session, customer_ids)
         found: dict[int, list[Segment]] = {}
         for row in rows:

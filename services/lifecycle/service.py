@@ -51,10 +51,12 @@ class Lifecycle:
         clock: Clock = utcnow,
         inline_max: int = DEFAULT_INLINE_MAX,
         write_gate: WriteGate | None = None,
+        lookups: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         if inline_max < 0:
             raise ValueError(f"`inline_max` must be >= 0, got {inline_max}")
         self._sessions = sessionmaker
+        self._lookups = lookups or sessionmaker  # the view's standings (db.session.make_lookup_sessionmaker)
         self._gate = write_gate
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
@@ -248,7 +250,7 @@ class Lifecycle:
     async def standings(self, customer_ids: Sequence[int]) -> dict[int, Standing]:
         """RFM, tier and purchase rhythm per customer, for the customer view's loader."""
         ids = list(set(customer_ids))
-        async with self._sessions() as session:
+        async with self._lookups() as session:
             rows = await repo.standing_rows(session, ids)
         return standings_from(ids, rows)
 
