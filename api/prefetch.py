@@ -143,8 +143,9 @@ async def load_customer(
     customer_id: int | None = None,
     external_id: str | None = None,
 ) -> domain.Customer | None:
-    """The customer view: one customer, by id or externalId, with its segments and first timeline
-    page read in the same session and everything else it selects prefetched, as for a page.
+    """The customer view: one customer, by id or externalId, with its segments, first timeline
+    page and lifecycle standing read in the same session (as far as it selects them) and everything
+    else it selects prefetched, as for a page.
     ``selected`` is ``info.selected_fields`` of the customer field."""
     fields = [sub for f in _fields(selected) for sub in _fields(f.selections)]
     segments, timeline = _nested_views(fields)

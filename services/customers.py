@@ -41,8 +41,9 @@ class PageView:
     """A page of customers with the nested views a list asked for, read in one session.
 
     ``segments`` maps each customer id on the page to its segments, ``events`` to its
-    ``timeline_size + 1`` newest events (one more than shown, so a timeline knows it continues);
-    each is None when it was not asked for.
+    ``timeline_size + 1`` newest events (one more than shown, so a timeline knows it continues),
+    ``standings`` to its lifecycle standing (read with the single-customer ``view`` only); each is
+    None when it was not asked for.
     """
 
     page: Page[Customer]
