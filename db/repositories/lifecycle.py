@@ -297,16 +297,6 @@ async def standing_rows(session: AsyncSession, customer_ids: Sequence[int]) -> l
     return list((await connection.execute(_STANDINGS, {"ids": list(customer_ids)})).all())
 
 
-async def metrics_for(session: AsyncSession, customer_ids: Sequence[int]) -> list[CustomerMetrics]:
-    query = select(CustomerMetrics).where(CustomerMetrics.customer_id.in_(list(customer_ids)))
-    return list((await session.scalars(query)).all())
-
-
-async def scores_for(session: AsyncSession, customer_ids: Sequence[int]) -> list[CustomerScores]:
-    query = select(CustomerScores).where(CustomerScores.customer_id.in_(list(customer_ids)))
-    return list((await session.scalars(query)).all())
-
-
 async def time_due(session: AsyncSession, now: datetime, config: Any) -> list[int]:
     """Customers whose stage or alarms may have changed with the mere passing of time.
 

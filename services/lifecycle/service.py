@@ -25,7 +25,7 @@ from services.lifecycle.broadcast import Broadcaster
 from services.lifecycle.config import LifecycleConfig
 from services.lifecycle.facts import LoggedEvent
 from services.lifecycle.refresh import refresh
-from services.lifecycle.values import Alert, RefreshOutcome, Rfm, Standing, standings_from
+from services.lifecycle.values import Alert, RefreshOutcome, Standing, standings_from
 
 CONFIG_KEY = "config"
 RECOMPUTE_CHUNK = 20_000
