@@ -123,7 +123,7 @@ async def load_customer_page(
     """The page a customer list asks for, with its nested views loaded before the rows resolve.
 
     Segments and the first timeline page come with the page itself, from one session, and are
-    primed into their loaders; every other nested field is prefetched through ``prefetch_customers``.
+    primed into their loaders; every other nested field is prefetched through its plan (``PLANS``).
     ``selected`` is ``info.selected_fields`` of the connection field; ``page`` the ``page_view``
     keyword arguments (first, after, order, descending).
     """
@@ -162,12 +162,8 @@ async def load_customer(
     return customer
 
 
-async def prefetch_customers(loaders: Loaders, page: Sequence[domain.Customer], selected: Sequence[Selection]) -> None:
-    """``selected`` is ``info.selected_fields`` of the connection field (the field itself)."""
-    await _prefetch(loaders, page, node_fields([sub for f in _fields(selected) for sub in f.selections]))
-
-
 async def _prefetch(loaders: Loaders, page: Sequence[domain.Customer], fields: Sequence[SelectedField]) -> None:
+    """Batch-load what ``fields`` (a customer's selected fields) need for every customer of ``page``."""
     if not page:
         return
     pending = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,9 +52,8 @@ async def test_outcome_and_decision_batches_over_10000_are_refused(gql: GQL) -> 
     assert result["decideBatch"]["__typename"] in ("InvalidInput", "UnknownDecisionPoint")
 
 
-@pytest.fixture
-def limited_server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = start_server(f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}", env={"CICLO_MAX_BODY_BYTES": "200000"})
+def _server_with(path: Path, env: dict[str, str]) -> Iterator[LiveServer]:
+    server = start_server(f"sqlite+aiosqlite:///{path}", env=env)
     try:
         yield server
     finally:
@@ -61,14 +61,15 @@ def limited_server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def hurried_server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def limited_server(tmp_path: Path) -> Iterator[LiveServer]:
+    yield from _server_with(tmp_path / "limits.db", {"CICLO_MAX_BODY_BYTES": "200000"})
+
+
+@pytest.fixture
+def hurried_server(tmp_path: Path) -> Iterator[LiveServer]:
     # 5 ms: a 2,000-customer upsert takes 55-65 ms on a quiet development machine, so the margin
     # is tenfold (at 50 ms the same request sometimes finished in time on a fast day).
-    server = start_server(f"sqlite+aiosqlite:///{tmp_path / 'hurried.db'}", env={"CICLO_REQUEST_TIMEOUT_SECONDS": "0.005"})
-    try:
-        yield server
-    finally:
-        stop_server(server)
+    yield from _server_with(tmp_path / "hurried.db", {"CICLO_REQUEST_TIMEOUT_SECONDS": "0.005"})
 
 
 def test_oversized_bodies_get_413_with_a_clear_error(limited_server: LiveServer) -> None:
