@@ -134,28 +134,16 @@ class Customers:
         position = cursors.decode(after) if after else None
         terms = repo.filtered(**_filter_args(where))
         query = repo.page_query(terms, order=order, descending=descending, after=position, limit=first + 1)
-        segment_rows: list[Any] = []
-        event_rows: list[Any] = []
+        key = "id" if order == "ID" else "created_at"
         async with self._lookups() as session:
             rows = list((await session.execute(query)).all())
-            has_next = len(rows) > first
-            rows = rows[:first]
-            ids = [row.id for row in rows]
-            if ids and segments:
-                segment_rows = await segment_repo.for_customers(session, ids)
-            if ids and timeline_size:
-                event_rows = await event_repo.latest_for(session, ids, timeline_size + 1)
-        key = "id" if order == "ID" else "created_at"
-        page = Page(
-            items=tuple(mapping.customer(row) for row in rows),
-            keys=tuple((getattr(row, key), row.id) for row in rows),
-            has_next=has_next,
-        )
-        return PageView(
-            page,
-            _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
-            _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
-        )
+            shown = rows[:first]
+            page = Page(
+                items=tuple(mapping.customer(row) for row in shown),
+                keys=tuple((getattr(row, key), row.id) for row in shown),
+                has_next=len(rows) > first,
+            )
+            return await _with_nested(session, page, segments=segments, timeline_size=timeline_size)
 
     async def view(
         self,
@@ -174,23 +162,12 @@ class Customers:
         """
         if (customer_id is None) == (external_id is None):
             raise ValueError("give exactly one of customer_id and external_id")
-        segment_rows: list[Any] = []
-        event_rows: list[Any] = []
         async with self._lookups() as session:
             row = await repo.row_by(session, customer_id=customer_id, external_id=external_id)
             if row is None:
                 return None
-            if segments:
-                segment_rows = await segment_repo.for_customers(session, [row.id])
-            if timeline_size:
-                event_rows = await event_repo.latest_for(session, [row.id], timeline_size + 1)
-            standings = standings_from([row.id], await lifecycle_repo.standing_rows(session, [row.id])) if standing else None
-        return PageView(
-            Page(items=(mapping.customer(row),), keys=((row.created_at, row.id),), has_next=False),
-            _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
-            _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
-            standings,
-        )
+            page = Page(items=(mapping.customer(row),), keys=((row.created_at, row.id),), has_next=False)
+            return await _with_nested(session, page, segments=segments, timeline_size=timeline_size, standing=standing)
 
     async def count(self, where: CustomerFilter) -> int:
         async with self._lookups() as session:
@@ -325,6 +302,23 @@ def _new_row(draft: CustomerDraft, now: datetime) -> dict[str, Any]:
         "updated_at": now,
         **_changes(draft),
     }
+
+
+async def _with_nested(
+    session: AsyncSession, page: Page[Customer], *, segments: bool, timeline_size: int | None, standing: bool = False
+) -> PageView:
+    """``page`` with the nested views asked for, read in ``session``: one statement each, for the
+    whole page (``page_view``) or its one customer (``view``)."""
+    ids = [customer.id for customer in page.items]
+    segment_rows = await segment_repo.for_customers(session, ids) if ids and segments else []
+    event_rows = await event_repo.latest_for(session, ids, timeline_size + 1) if ids and timeline_size else []
+    standings = standings_from(ids, await lifecycle_repo.standing_rows(session, ids)) if standing else None
+    return PageView(
+        page,
+        _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
+        _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
+        standings,
+    )
 
 
 def _grouped(rows: Sequence[Any], owner: str, convert: Callable[[Any], Any]) -> dict[int, list[Any]]:
