@@ -7,13 +7,10 @@ from typing import Any
 from engine import PolicyConfig
 from services.offers.values import (
     MAIN_ARM,
-    CandidateEstimate,
     Decision,
     DecisionPoint,
-    ExcludedLever,
     Guardrails,
     Lever,
-    NetValueTerms,
     Outcome,
     Policy,
     PolicyArm,
@@ -130,12 +127,6 @@ def decision_point(row: Any) -> DecisionPoint:
     )
 
 
-def _terms(data: dict[str, Any] | None) -> NetValueTerms | None:
-    if not data:
-        return None
-    return NetValueTerms(data["pAccept"], data["value"], data["cost"], data["weight"], data["netValue"])
-
-
 def decision(row: Any, point_key: str) -> Decision:
     explanation = row.explanation or {}
     mapping = row._mapping if hasattr(row, "_mapping") else vars(row)
@@ -151,11 +142,7 @@ def decision(row: Any, point_key: str) -> Decision:
         propensity=row.propensity,
         expected_reward=row.expected_reward,
         candidates=tuple(row.candidates),
-        estimates=tuple(
-            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"], _terms(e.get("netValue")))
-            for e in explanation.get("estimates", ())
-        ),
-        inputs={name: value for name, value in explanation.get("inputs", ())},
+        explanation=explanation,
         context=dict(row.context or {}),
         features=tuple(row.features),
         config_version=row.config_version,
@@ -164,7 +151,6 @@ def decision(row: Any, point_key: str) -> Decision:
         activated_at=row.activated_at,
         window_ends_at=row.window_ends_at,
         imported=bool(getattr(row, "imported", False)),
-        excluded=tuple(ExcludedLever(e["lever"], e["rule"]) for e in explanation.get("excluded", ())),
         holdout=bool(mapping.get("holdout") or False),
         policy_arm=mapping.get("policy_arm") or MAIN_ARM,
         shadow=shadow,
@@ -175,7 +161,6 @@ def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, serve
     """``decision`` for a log row this process just wrote (a dict as ``choice.choose`` builds it):
     the same value, read straight off the dict instead of through attribute lookups; ``served``:
     the lever's catalogue entry it was decided with."""
-    explanation = row["explanation"]
     shadow_arm = row.get("shadow_arm")
     return Decision(
         decision_id,
@@ -186,11 +171,7 @@ def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, serve
         row["propensity"],
         row["expected_reward"],
         tuple(row["candidates"]),
-        tuple([
-            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"], _terms(e.get("netValue")))
-            for e in explanation["estimates"]
-        ]),
-        {name: value for name, value in explanation["inputs"]},
+        row["explanation"],
         dict(row["context"]),
         tuple(row["features"]),
         row["config_version"],
@@ -199,7 +180,6 @@ def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, serve
         row.get("activated_at"),
         row.get("window_ends_at"),
         bool(row.get("imported", False)),
-        tuple([ExcludedLever(e["lever"], e["rule"]) for e in explanation["excluded"]]) if explanation["excluded"] else (),
         bool(row.get("holdout") or False),
         row.get("policy_arm") or MAIN_ARM,
         ShadowScore(shadow_arm, row["shadow_lever"], row["shadow_expected_reward"]) if shadow_arm is not None else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -180,8 +181,11 @@ class Decision:
     propensity: float | None  # None only for an imported decision logged without one
     expected_reward: float
     candidates: tuple[str, ...]
-    estimates: tuple[CandidateEstimate, ...]
-    inputs: dict[str, Any]
+    # As logged: {"estimates": [{lever, estimatedReward, score, netValue?}], "inputs": [[name, value]],
+    # "excluded": [{lever, rule}]}. Read through ``estimates``, ``inputs`` and ``excluded``, which
+    # build their values when asked: a batch of 10,000 decisions whose callers read only ids spent
+    # a sixth of its time building them up front.
+    explanation: Mapping[str, Any]
     context: dict[str, Any]
     features: tuple[float, ...]
     config_version: int
@@ -190,12 +194,36 @@ class Decision:
     activated_at: datetime | None
     window_ends_at: datetime | None
     imported: bool = False
-    excluded: tuple[ExcludedLever, ...] = ()
     holdout: bool = False
     policy_arm: str = MAIN_ARM
     shadow: ShadowScore | None = None
     # The lever's catalogue entry the decision was made with; None when read back from the log.
     served: Lever | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def estimates(self) -> tuple[CandidateEstimate, ...]:
+        """Each candidate lever's estimated reward and the score it was ranked on."""
+        return tuple(
+            CandidateEstimate(e["lever"], e["estimatedReward"], e["score"], net_value_terms(e.get("netValue")))
+            for e in self.explanation.get("estimates", ())
+        )
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The feature values the decision was made on, by feature name, in configuration order."""
+        return {name: value for name, value in self.explanation.get("inputs", ())}
+
+    @property
+    def excluded(self) -> tuple[ExcludedLever, ...]:
+        """The levers eligibility rules removed for this customer, with the rule."""
+        return tuple(ExcludedLever(e["lever"], e["rule"]) for e in self.explanation.get("excluded", ()))
+
+
+def net_value_terms(data: Mapping[str, Any] | None) -> NetValueTerms | None:
+    """The NET_VALUE terms of one logged estimate, if it has them."""
+    if not data:
+        return None
+    return NetValueTerms(data["pAccept"], data["value"], data["cost"], data["weight"], data["netValue"])
 
 
 @dataclass(frozen=True, slots=True)
