@@ -88,14 +88,14 @@ class Customers:
         """Customers by id, for DataLoaders: missing ids are simply absent."""
         async with self._lookups() as session:
             rows = await repo.by_ids(session, ids)
-        return {row.id: mapping.customer(row) for row in rows}
+        return {customer.id: customer for customer in mapping.customers(rows)}
 
     async def referrals_of(self, referrer_ids: Sequence[int]) -> dict[int, list[Customer]]:
         async with self._lookups() as session:
             rows = await repo.referred_by(session, referrer_ids)
         found: dict[int, list[Customer]] = {}
-        for row in rows:
-            found.setdefault(row.referred_by_id or 0, []).append(mapping.customer(row))
+        for customer in mapping.customers(rows):
+            found.setdefault(customer.referred_by_id or 0, []).append(customer)
         return found
 
     async def page(
@@ -137,10 +137,10 @@ class Customers:
         key = "id" if order == "ID" else "created_at"
         async with self._lookups() as session:
             rows = list((await session.execute(query)).all())
-            shown = rows[:first]
+            shown = mapping.customers(rows[:first])
             page = Page(
-                items=tuple(mapping.customer(row) for row in shown),
-                keys=tuple((getattr(row, key), row.id) for row in shown),
+                items=tuple(shown),
+                keys=tuple((getattr(customer, key), customer.id) for customer in shown),
                 has_next=len(rows) > first,
             )
             return await _with_nested(session, page, segments=segments, timeline_size=timeline_size)
@@ -316,7 +316,7 @@ async def _with_nested(
     return PageView(
         page,
         _grouped(segment_rows, "member_id", mapping.segment) if segments else None,
-        _grouped(event_rows, "customer_id", mapping.event) if timeline_size else None,
+        mapping.events_by_customer(event_rows) if timeline_size else None,
         standings,
     )
 

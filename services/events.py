@@ -102,10 +102,7 @@ class Events:
         """The ``n`` newest events per customer, for the customer view's first timeline page."""
         async with self._lookups() as session:
             rows = await repo.latest_for(session, customer_ids, n)
-        found: dict[int, list[Event]] = {}
-        for row in rows:
-            found.setdefault(row.customer_id, []).append(mapping.event(row))
-        return found
+        return mapping.events_by_customer(rows)
 
     async def timeline(self, customer_id: int, *, first: int, after: str | None) -> Page[Event]:
         """A customer's events, newest first, one keyset page at a time."""
@@ -114,10 +111,10 @@ class Events:
         position = cursors.decode(after) if after else None
         async with self._lookups() as session:
             rows = await repo.timeline_page(session, customer_id, position, first + 1)
-        page = rows[:first]
+        page = mapping.events(rows[:first])
         return Page(
-            items=tuple(mapping.event(row) for row in page),
-            keys=tuple((row.occurred_at, row.id) for row in page),
+            items=tuple(page),
+            keys=tuple((event.occurred_at, event.id) for event in page),
             has_next=len(rows) > first,
         )
 
