@@ -78,10 +78,16 @@ def _sqlite_params(rows: list[dict[str, Any]]) -> list[list[Any]]:
 def _insert_sqlite(connection: sqlite3.Connection, statements: list[list[Any]]) -> tuple[int, int]:
     """(events inserted, the largest event id after the insert), in the driver's thread."""
     width = len(EVENT_COLUMNS)
-    # Each statement's rowcount is the rows it inserted; skipped conflicts count 0.
-    inserted = sum(connection.execute(_sqlite_insert(len(p) // width), p).rowcount for p in statements)
-    last = connection.execute("SELECT max(id) FROM events").fetchone()[0] if inserted else None
-    return inserted, int(last or 0)
+    inserted, last = 0, 0
+    for params in statements:
+        cursor = connection.execute(_sqlite_insert(len(params) // width), params)
+        # rowcount: the rows this statement inserted (skipped conflicts count 0); lastrowid: the
+        # rowid of its last inserted row. Rowids only grow while the batch holds the write lock,
+        # so the last one is the largest: no `SELECT max(id)` statement and its trip for the GIL.
+        if cursor.rowcount > 0:
+            inserted += cursor.rowcount
+            last = cursor.lastrowid or 0
+    return inserted, int(last)
 
 
 # What the lifecycle pass needs of a newly logged event (see services.lifecycle.facts).
