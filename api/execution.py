@@ -27,11 +27,13 @@ from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     is_leaf_type,
 )
@@ -63,6 +65,14 @@ class PlainField(NamedTuple):
 _PLANS: dict[GraphQLObjectType, dict[str, PlainField]] = {}
 _MISSING = object()
 _SLOW = object()
+
+
+def _late(*_: Any) -> Any:
+    raise RuntimeError("async work submitted to an executor after its response was built")
+
+
+# What ``build_response`` leaves in place of graphql-core's helpers: late use fails loudly.
+_RELEASED = GraphQLResolveInfoHelpers(gather=_late, track=_late)
 
 
 def _unwrap(graphql_type: GraphQLOutputType) -> tuple[Any, bool]:
@@ -136,6 +146,20 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     values.sources[name] = values.sources[name]._replace(value=raw_variable_values[name])
                 return executor
         return super().build(schema, document, root_value, context_value, raw_variable_values, operation_name, *args, **kwargs)
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """graphql-core's response; then, once nothing is left to deliver, the executor lets go of
+        its own bound methods.
+
+        graphql-core keeps two of them (``async_helpers``) on the executor, a reference cycle that
+        only the cyclic collector frees: every request left its executor, context, loaders and
+        trace behind as garbage (20 to 50 objects), which set off a young collection every
+        20,000 of them, 10 to 17 ms each under decide load.
+        """
+        response = super().build_response(data)
+        if isinstance(response, ExecutionResult) and not self.background_futures and not self.pending_incremental_futures:
+            self.async_helpers = _RELEASED
+        return response
 
     def execute_fields(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -64,114 +65,130 @@ class Loaders:
         """The names of the loaders this request has made so far."""
         return set(self._made)
 
-    def _loader(self, name: str, load: Callable[[Any], Any]) -> DataLoader[Any, Any]:
+    def _loader(self, name: str, load: Callable[..., Any]) -> DataLoader[Any, Any]:
+        # The batch functions are bound to the services, not to this object: a loader whose
+        # function pointed back here made a reference cycle, and each request that used loaders
+        # left them, their caches and the values in them to the cyclic collector (600 objects
+        # for a customer page).
         loader = self._made.get(name)
         if loader is None:
-            loader = self._made[name] = DataLoader(load)
+            loader = self._made[name] = DataLoader(functools.partial(load, self._services))
         return loader
 
     @property
     def customer(self) -> DataLoader[int, domain.Customer | None]:
-        return self._loader("customer", self._customers)
+        return self._loader("customer", _customers)
 
     @property
     def segments(self) -> DataLoader[int, list[domain.Segment]]:
-        return self._loader("segments", self._segments)
+        return self._loader("segments", _segments)
 
     @property
     def stage_history(self) -> DataLoader[int, list[domain.StageChange]]:
-        return self._loader("stage_history", self._history)
+        return self._loader("stage_history", _history)
 
     @property
     def referrals(self) -> DataLoader[int, list[domain.Customer]]:
-        return self._loader("referrals", self._referrals)
+        return self._loader("referrals", _referrals)
 
     @property
     def latest_events(self) -> DataLoader[tuple[int, int], list[domain.Event]]:
-        return self._loader("latest_events", self._latest)
+        return self._loader("latest_events", _latest)
 
     @property
     def standing(self) -> DataLoader[int, Standing | None]:
-        return self._loader("standing", self._standing)
+        return self._loader("standing", _standing)
 
     @property
     def alerts(self) -> DataLoader[int, list[Alert]]:
-        return self._loader("alerts", self._alerts)
+        return self._loader("alerts", _alerts)
 
     @property
     def churn_reason(self) -> DataLoader[int, Reason | None]:
-        return self._loader("churn_reason", self._churn_reason)
+        return self._loader("churn_reason", _churn_reason)
 
     @property
     def referral_counts(self) -> DataLoader[int, tuple[int, int]]:
-        return self._loader("referral_counts", self._referral_counts)
+        return self._loader("referral_counts", _referral_counts)
 
     @property
     def decision_outcome(self) -> DataLoader[int, Outcome | None]:
-        return self._loader("decision_outcome", self._decision_outcome)
+        return self._loader("decision_outcome", _decision_outcome)
 
     @property
     def lever(self) -> DataLoader[str, Lever | None]:
-        return self._loader("lever", self._levers)
+        return self._loader("lever", _levers)
 
     @property
     def customer_decisions(self) -> DataLoader[tuple[int, int], list[Decision]]:
-        return self._loader("customer_decisions", self._customer_decisions)
+        return self._loader("customer_decisions", _customer_decisions)
 
-    # -- batch functions -----------------------------------------------------------------------
 
-    async def _customers(self, ids: Sequence[int]) -> list[domain.Customer | None]:
-        found = await self._services.customers.many(ids)
-        return [found.get(i) for i in ids]
+# -- batch functions, one per loader ---------------------------------------------------------
 
-    async def _segments(self, ids: Sequence[int]) -> list[list[domain.Segment]]:
-        found = await self._services.segments.of_customers(ids)
-        return [found.get(i, []) for i in ids]
+async def _customers(services: Services, ids: Sequence[int]) -> list[domain.Customer | None]:
+    found = await services.customers.many(ids)
+    return [found.get(i) for i in ids]
 
-    async def _history(self, ids: Sequence[int]) -> list[list[domain.StageChange]]:
-        found = await self._services.stages.history(ids)
-        return [found.get(i, []) for i in ids]
 
-    async def _referrals(self, ids: Sequence[int]) -> list[list[domain.Customer]]:
-        found = await self._services.customers.referrals_of(ids)
-        return [found.get(i, []) for i in ids]
+async def _segments(services: Services, ids: Sequence[int]) -> list[list[domain.Segment]]:
+    found = await services.segments.of_customers(ids)
+    return [found.get(i, []) for i in ids]
 
-    async def _latest(self, keys: Sequence[tuple[int, int]]) -> list[list[domain.Event]]:
-        # Keys are (customer id, how many): one windowed query per distinct page size.
-        by_size: dict[int, list[int]] = {}
-        for customer_id, size in keys:
-            by_size.setdefault(size, []).append(customer_id)
-        found = {size: await self._services.events.latest(ids, size + 1) for size, ids in by_size.items()}
-        return [found[size].get(customer_id, []) for customer_id, size in keys]
 
-    async def _standing(self, ids: Sequence[int]) -> list[Standing | None]:
-        found = await self._services.lifecycle.standings(ids)
-        return [found.get(i) for i in ids]
+async def _history(services: Services, ids: Sequence[int]) -> list[list[domain.StageChange]]:
+    found = await services.stages.history(ids)
+    return [found.get(i, []) for i in ids]
 
-    async def _alerts(self, ids: Sequence[int]) -> list[list[Alert]]:
-        found = await self._services.alerts.of_customers(ids)
-        return [found.get(i, []) for i in ids]
 
-    async def _churn_reason(self, ids: Sequence[int]) -> list[Reason | None]:
-        found = await self._services.reasons.latest(ids, "CHURN")
-        return [found.get(i) for i in ids]
+async def _referrals(services: Services, ids: Sequence[int]) -> list[list[domain.Customer]]:
+    found = await services.customers.referrals_of(ids)
+    return [found.get(i, []) for i in ids]
 
-    async def _referral_counts(self, ids: Sequence[int]) -> list[tuple[int, int]]:
-        found = await self._services.analytics.referral_counts(list(ids))
-        return [found.get(i, (0, 0)) for i in ids]
 
-    async def _decision_outcome(self, ids: Sequence[int]) -> list[Outcome | None]:
-        found = await self._services.offers.outcomes.of_decisions(ids)
-        return [found.get(i) for i in ids]
+async def _latest(services: Services, keys: Sequence[tuple[int, int]]) -> list[list[domain.Event]]:
+    # Keys are (customer id, how many): one windowed query per distinct page size.
+    by_size: dict[int, list[int]] = {}
+    for customer_id, size in keys:
+        by_size.setdefault(size, []).append(customer_id)
+    found = {size: await services.events.latest(ids, size + 1) for size, ids in by_size.items()}
+    return [found[size].get(customer_id, []) for customer_id, size in keys]
 
-    async def _levers(self, keys: Sequence[str]) -> list[Lever | None]:
-        found = await self._services.offers.levers_by_keys(list(keys))
-        return [found.get(k) for k in keys]
 
-    async def _customer_decisions(self, keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:
-        # Keys are (customer id, how many), like latest_events.
-        by_size: dict[int, list[int]] = {}
-        for customer_id, size in keys:
-            by_size.setdefault(size, []).append(customer_id)
-        found = {size: await self._services.offers.decisions.of_customers(ids, size) for size, ids in by_size.items()}
-        return [found[size].get(customer_id, []) for customer_id, size in keys]
+async def _standing(services: Services, ids: Sequence[int]) -> list[Standing | None]:
+    found = await services.lifecycle.standings(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _alerts(services: Services, ids: Sequence[int]) -> list[list[Alert]]:
+    found = await services.alerts.of_customers(ids)
+    return [found.get(i, []) for i in ids]
+
+
+async def _churn_reason(services: Services, ids: Sequence[int]) -> list[Reason | None]:
+    found = await services.reasons.latest(ids, "CHURN")
+    return [found.get(i) for i in ids]
+
+
+async def _referral_counts(services: Services, ids: Sequence[int]) -> list[tuple[int, int]]:
+    found = await services.analytics.referral_counts(list(ids))
+    return [found.get(i, (0, 0)) for i in ids]
+
+
+async def _decision_outcome(services: Services, ids: Sequence[int]) -> list[Outcome | None]:
+    found = await services.offers.outcomes.of_decisions(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _levers(services: Services, keys: Sequence[str]) -> list[Lever | None]:
+    found = await services.offers.levers_by_keys(list(keys))
+    return [found.get(k) for k in keys]
+
+
+async def _customer_decisions(services: Services, keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:
+    # Keys are (customer id, how many), like latest_events.
+    by_size: dict[int, list[int]] = {}
+    for customer_id, size in keys:
+        by_size.setdefault(size, []).append(customer_id)
+    found = {size: await services.offers.decisions.of_customers(ids, size) for size, ids in by_size.items()}
+    return [found[size].get(customer_id, []) for customer_id, size in keys]
