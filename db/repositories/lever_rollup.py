@@ -108,6 +108,16 @@ def still_unactivated(point_id: int, decision_id: Any) -> Any:
     )
 
 
+def _logged_between(point_id: int, old: Watermark, new: Watermark) -> list[ColumnElement[bool]]:
+    """The point's decisions with ids in (old, new], found by the id range.
+
+    The point is compared as ``decision_point_id + 0``, which no index covers: given a plain
+    ``decision_point_id = ?`` SQLite walked the point's whole (decision_point_id, created_at) index
+    and filtered ids after, so every step of a refresh read all the point's decisions (25 ms per
+    statement at 135,000, inside the write lock) instead of the few thousand it rolls up."""
+    return [Decision.id > old.decision_id, Decision.id <= new.decision_id, (Decision.decision_point_id + 0) == point_id]
+
+
 def _changes(point_id: int, old: Watermark, new: Watermark) -> Any:
     """What a refresh adds: one row per decision or outcome or activation, with the decision's
     keys and its share of each sum."""
@@ -119,7 +129,7 @@ def _changes(point_id: int, old: Watermark, new: Watermark) -> Any:
                case((Outcome.id.is_not(None), 1), else_=0).label("outcome"), Outcome.accepted, Outcome.revenue)
         .select_from(Decision)
         .outerjoin(Outcome, and_(Outcome.decision_id == Decision.id, answered))
-        .where(Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id)
+        .where(*_logged_between(point_id, old, new))
     )
     outcomes = (
         select(Decision.lever_key, Decision.created_at, Decision.customer_id, Decision.campaign_id,
@@ -177,10 +187,7 @@ async def settle(session: AsyncSession, point_id: int, old: Watermark, new: Wate
     unactivated = select(
         Decision.decision_point_id, Decision.id, Decision.lever_key, Decision.customer_id, Decision.campaign_id,
         Decision.created_at,
-    ).where(
-        Decision.decision_point_id == point_id, Decision.id > old.decision_id, Decision.id <= new.decision_id,
-        Decision.activated_at.is_(None),
-    )
+    ).where(*_logged_between(point_id, old, new), Decision.activated_at.is_(None))
     columns = ["decision_point_id", "decision_id", "lever_key", "customer_id", "campaign_id", "created_at"]
     await session.execute(waiting.__table__.insert().from_select(columns, unactivated))
 
