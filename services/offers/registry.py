@@ -33,6 +33,7 @@ from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
 from engine import FeatureEncoder, InvalidSnapshot, Learner, OfferModel, OutcomeRecord, Snapshot
 from services.offers import mapping
+from services.offers.gate import WriteGate
 from services.offers.values import MAIN_ARM, DecisionPoint, Lever
 
 log = logging.getLogger("ciclo.offers")
@@ -95,8 +96,13 @@ class ModelRegistry:
         snapshot_every: int = 5000,
         snapshot_seconds: float = 300.0,
         poll_seconds: float = 0.2,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessionmaker
+        # Snapshot writes queue behind the process's other SQLite writes: written past the gate, a
+        # snapshot holding the lock sent a gated decide or outcome commit into SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms while every writer behind it waits.
+        self._gate = gate or WriteGate(sessionmaker)
         self.worker = worker
         self.batch_size = batch_size
         self.tail_limit = tail_limit
@@ -326,7 +332,7 @@ class ModelRegistry:
         learner = served.learner
         model, last = learner.model, learner.last_outcome_id
         served.snapshot_applied, served.snapshot_at = model.outcomes_applied, time.monotonic()
-        async with self._sessions.begin() as session:
+        async with self._gate.begin() as session:
             # Another worker may have stored this watermark already: one copy is enough.
             watermark = await outcome_repo.newest_snapshot_watermark(
                 session, served.point.id, served.point.version, served.arm

@@ -44,8 +44,8 @@ class Offers:
         cls, sessions: async_sessionmaker[AsyncSession], *, worker: int = 0, write_gate: ProcessWriteGate | None = None
     ) -> Offers:
         """``write_gate``: the process's shared SQLite write gate (see services.offers.gate)."""
-        registry = ModelRegistry(sessions, worker=worker)
         gate = WriteGate(sessions, write_gate)
+        registry = ModelRegistry(sessions, worker=worker, gate=gate)
         catalog = Catalog(sessions)
         budgets, contacts = Budgets(sessions), ContactPolicies(sessions)
         guards = Guards(budgets, contacts)

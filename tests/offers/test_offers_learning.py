@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 from sqlalchemy import select
 
@@ -125,3 +127,27 @@ async def test_changing_features_starts_a_new_model_version(services, configure,
     assert services.offers.registry.loaded(point.id).learner.outcomes_applied == 0
     d = await services.offers.decisions.decide(DecideRequest("RETENTION", "c-1"))
     assert d.config_version == changed.version and d.model_version == 0
+
+
+async def test_snapshots_queue_behind_the_process_write_gate(services, configure, make_customer, database_url) -> None:
+    """On SQLite a snapshot waits for the write turn like every other write of the process; past
+    it, its lock sent a queued decide or outcome commit into SQLite's sleeping busy handler."""
+    await make_customers(make_customer, 10)
+    point = await configure()
+    await serve_and_answer(services, 10, rounds=1)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_write_turn() -> None:
+        async with services.offers.decisions.gate.begin():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_write_turn())
+    await holding.wait()
+    saving = asyncio.create_task(services.offers.registry.snapshot(point.id))
+    await asyncio.sleep(0.3)
+    # PostgreSQL has no gate: the snapshot is written at once.
+    assert saving.done() is (not database_url.startswith("sqlite"))
+    release.set()
+    await holder
+    assert await saving
