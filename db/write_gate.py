@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -20,6 +22,7 @@ class WriteGate:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._released_at = -math.inf  # time.monotonic() when the last writer let go
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
@@ -27,7 +30,19 @@ class WriteGate:
             yield
             return
         async with self._lock:
-            yield
+            try:
+                yield
+            finally:
+                self._released_at = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since a writer last held the gate: 0 while one holds it or waits for it, and
+        infinity without a gate (PostgreSQL), where nobody queues behind a writer."""
+        if self._lock is None:
+            return math.inf
+        if self._lock.locked():
+            return 0.0
+        return time.monotonic() - self._released_at
 
 
 def held(gate: WriteGate | None) -> AbstractAsyncContextManager[None]:

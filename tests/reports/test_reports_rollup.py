@@ -4,7 +4,9 @@ rollup was refreshed and whatever was logged, activated or answered since."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,3 +206,53 @@ async def test_random_decisions_outcomes_activations_and_refreshes_keep_the_repo
             assert not (await services.segments.change_members("vip", [rng.choice(customers)], add=rng.random() < 0.5)).errors
         assert await counted_by_the_reports(services) == await counted_in_the_log(services), (step, action)
     assert refreshes > 0  # the rollup was read from, not only the log
+
+
+async def test_the_server_refresher_waits_for_a_pause_in_the_writes(services, hand_log) -> None:
+    """On SQLite a refresh step holds the one write lock, so the server's refresher lets request
+    writes go first: it waits until the write gate has been free for ``quiet`` seconds. PostgreSQL
+    has no gate, and refreshes at once."""
+    await hand_log()
+    gate = services.lever_rollup.write_gate
+    refresher = RollupRefresher(services.lever_rollup, quiet=0.3, max_defer=30)
+    async with gate.held():
+        pass  # a write just ended
+    started = time.monotonic()
+    moved = await refresher.refresh()
+    waited = time.monotonic() - started
+    if services.engine.dialect.name == "postgresql":
+        moved = await refresher.refresh()  # PostgreSQL moves to the ids its previous run saw
+    assert moved == 1
+    assert await rolled_up(services) == (14, 12, 1)
+    if services.engine.dialect.name == "sqlite":
+        assert refresher.deferred >= 0.25 and waited >= 0.25
+    else:
+        assert refresher.deferred == 0
+
+
+async def test_the_refresher_waits_no_longer_than_max_defer_under_steady_writes(services, hand_log) -> None:
+    await hand_log()
+    gate = services.lever_rollup.write_gate
+    stop = asyncio.Event()
+
+    async def steady_writes() -> None:  # the gate is never free for 0.2 s
+        while not stop.is_set():
+            async with gate.held():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+
+    writer = asyncio.create_task(steady_writes())
+    try:
+        refresher = RollupRefresher(services.lever_rollup, quiet=0.2, max_defer=0.5)
+        started = time.monotonic()
+        moved = await refresher.refresh()
+        assert time.monotonic() - started < 5
+        if services.engine.dialect.name == "postgresql":
+            moved = await refresher.refresh()
+        assert moved == 1
+        assert await rolled_up(services) == (14, 12, 1)
+        if services.engine.dialect.name == "sqlite":
+            assert 0.4 <= refresher.deferred <= 0.6
+    finally:
+        stop.set()
+        await writer
