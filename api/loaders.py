@@ -146,12 +146,17 @@ async def _referrals(services: Services, ids: Sequence[int]) -> list[list[domain
     return [found.get(i, []) for i in ids]
 
 
-async def _latest(services: Services, keys: Sequence[tuple[int, int]]) -> list[list[domain.Event]]:
-    # Keys are (customer id, how many): one windowed query per distinct page size.
+def _by_size(keys: Sequence[tuple[int, int]]) -> dict[int, list[int]]:
+    """(customer id, how many) keys grouped into the customer ids of each size."""
     by_size: dict[int, list[int]] = {}
     for customer_id, size in keys:
         by_size.setdefault(size, []).append(customer_id)
-    found = {size: await services.events.latest(ids, size + 1) for size, ids in by_size.items()}
+    return by_size
+
+
+async def _latest(services: Services, keys: Sequence[tuple[int, int]]) -> list[list[domain.Event]]:
+    # Keys are (customer id, how many): one windowed query per distinct page size.
+    found = {size: await services.events.latest(ids, size + 1) for size, ids in _by_size(keys).items()}
     return [found[size].get(customer_id, []) for customer_id, size in keys]
 
 
@@ -187,8 +192,5 @@ async def _levers(services: Services, keys: Sequence[str]) -> list[Lever | None]
 
 async def _customer_decisions(services: Services, keys: Sequence[tuple[int, int]]) -> list[list[Decision]]:
     # Keys are (customer id, how many), like latest_events.
-    by_size: dict[int, list[int]] = {}
-    for customer_id, size in keys:
-        by_size.setdefault(size, []).append(customer_id)
-    found = {size: await services.offers.decisions.of_customers(ids, size) for size, ids in by_size.items()}
+    found = {size: await services.offers.decisions.of_customers(ids, size) for size, ids in _by_size(keys).items()}
     return [found[size].get(customer_id, []) for customer_id, size in keys]
