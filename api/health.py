@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -20,7 +21,8 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """200 when every check passes, else 503; the body says which check failed and why."""
+    """200 when every check passes, else 503; the body says which check failed and why, and which
+    worker process answered (behind one port, each worker is ready on its own)."""
     services: Services = request.app.state.services
     checks: dict[str, str] = {}
     try:
@@ -43,4 +45,5 @@ async def readyz(request: Request) -> Response:
     else:
         checks["migrations"] = checks["models"] = "skipped: database unreachable"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks, "worker": os.getpid()},
+                        status_code=200 if ready else 503)

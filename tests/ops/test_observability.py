@@ -77,11 +77,21 @@ def test_metrics_logs_and_readiness_on_two_workers(database_url: str) -> None:
     asyncio.run(_prepare(database_url))
     server = start_server(database_url, "--workers", "2", timeout=180)
     try:
-        # Each worker answers for itself, and a fresh connection may reach either one: wait until
-        # ten in a row say ready, so both have loaded their models.
-        wait_for(lambda: all(httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200 for _ in range(10)), 60)
-        ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
-        assert ready == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "models": "ok"}}
+        # Each worker answers for itself (the body names it), and a fresh connection may reach
+        # either one, with no promise of taking turns: wait until both workers have said ready.
+        ready_workers: dict[int, dict] = {}
+
+        def both_ready() -> bool:
+            body = httpx.get(f"{server.url}/readyz", timeout=10).json()
+            if body["status"] == "ready":
+                ready_workers[body["worker"]] = body
+            return len(ready_workers) >= 2
+
+        wait_for(both_ready, 90)
+        for worker, ready in ready_workers.items():
+            assert ready == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "models": "ok"},
+                             "worker": worker}
+        assert set(ready_workers) <= {int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", server.log_text())}
         decided = 0
         for _ in range(30):
             # A fresh connection each time, so both workers take requests.
