@@ -6,7 +6,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from db.sqlite_driver import OneTripDbapi
 
 DEFAULT_URL = "sqlite+aiosqlite:///./ciclo.db"
 
@@ -30,11 +33,14 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     """Create an async engine tuned for the backend named by ``url``.
 
     SQLite runs in WAL mode so readers never wait on the writer, with foreign keys enforced and a
-    busy timeout so concurrent writers queue on the write lock instead of failing.
+    busy timeout so concurrent writers queue on the write lock instead of failing; through aiosqlite
+    it uses ``db.sqlite_driver``, which runs each statement in one call on the driver's thread.
     """
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text, "json_deserializer": orjson.loads}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
+        if make_url(url).get_driver_name() == "aiosqlite":
+            kwargs["module"] = OneTripDbapi()
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
     engine = create_async_engine(url, **kwargs)
