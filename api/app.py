@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api import dashboard
 from api import logs, metrics
 from api.auth import AuthGate
+from api.collector_pause import CollectorPause
 from api.context import Context
 from api.health import healthz, readyz
 from api.http_limits import BodySizeLimit, RequestTimeout
@@ -51,6 +52,7 @@ class CicloGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if ide else None, connection_init_wait_timeout=timedelta(seconds=10))
         self._app = app
         self._auth = auth
+        self.collector_pause = CollectorPause()
         if auth:
             self.graphql_transport_ws_handler_class = KeyCheckedTransportWS
             self.graphql_ws_handler_class = KeyCheckedGraphQLWS
@@ -75,10 +77,28 @@ class CicloGraphQL(GraphQL[Context, None]):
         request_id = getattr(state, "request_id", "-")
         # api.auth put the key's role here; without one no permission class lets anything through.
         role = getattr(state, "role", None)
-        return Context(
+        context = Context(
             services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
             trace=getattr(state, "trace", None), api_key=getattr(state, "api_key", None),
+            collector=self.collector_pause,
         )
+        state.graphql_context = context
+        return context
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        # A large body is a bulk call (10,000 ids, 1,000 events...): its input values alone are
+        # tens of thousands of objects, so the collector pauses from the start (api.collector_pause).
+        large = isinstance(request, Request) and int(request.headers.get("content-length") or 0) >= LARGE_BODY_BYTES
+        paused = large and self.collector_pause.hold()
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            # The response is encoded and the result tree gone: the pauses end.
+            if paused:
+                self.collector_pause.release()
+            held: Context | None = getattr(request.state, "graphql_context", None)
+            if held is not None:
+                held.resume_collector()
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         await authenticate_connection(context, enabled=self._auth)
@@ -95,6 +115,8 @@ class NoApiKeys(RuntimeError):
 
 
 GC_YOUNG_THRESHOLD = 20_000
+# Request bodies from this size on pause the cyclic collector while they are answered.
+LARGE_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -160,7 +182,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await read_engine.dispose()
 
     app = Starlette(lifespan=lifespan)
-    graphql = AuthGate(CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth), enabled=settings.auth)
+    view = CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth)
+    graphql = AuthGate(view, enabled=settings.auth)
     app.router.routes.extend(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -177,4 +200,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.schema = schema
+    app.state.collector_pause = view.collector_pause
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from api.collector_pause import CollectorPause
 from api.loaders import Loaders
 from api.permissions import Role
 from services.container import Services
@@ -26,6 +27,20 @@ class Context:
     # authenticated with, which it re-checks while open (api.socket_auth). None on HTTP requests.
     connection_params: dict[str, Any] | None = None
     api_key: str | None = None
+    # The process's collector pause (api.collector_pause); set by the HTTP view, which ends a
+    # request's hold once its response is encoded. None for in-process callers: nothing to pause.
+    collector: CollectorPause | None = None
+    holding_collector: bool = False
+
+    def pause_collector(self) -> None:
+        """For a resolver about to build a large result: no cyclic collections until it is answered."""
+        if self.collector is not None and not self.holding_collector:
+            self.holding_collector = self.collector.hold()
+
+    def resume_collector(self) -> None:
+        if self.holding_collector:
+            self.holding_collector = False
+            self.collector.release()  # type: ignore[union-attr]
 
 
 Info = strawberry.Info[Context, None]

@@ -65,6 +65,7 @@ class OfferMutation:
 
     @strawberry.mutation(permission_classes=[FOR_CAMPAIGNS], description="Decide for up to 10,000 customers at once.")
     async def decide_batch(self, info: Info, input: DecideBatchInput) -> DecideBatchResult:
+        info.context.pause_collector()
         try:
             result = await info.context.services.offers.decisions.decide_batch(input.to_request())
         except ServiceError as exc:
