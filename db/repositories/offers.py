@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import sqlite_timestamp
@@ -161,12 +161,17 @@ async def decisions_by_request(session: AsyncSession, point_id: int, request_ids
     return list((await session.execute(query)).all())
 
 
+_HEADS = select(
+    Decision.id, Decision.decision_point_id, Decision.lever_key, Decision.activated_at, Decision.window_ends_at
+).where(Decision.id.in_(bindparam("ids", expanding=True)))
+
+
 async def decision_heads(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:
     """What an outcome needs of its decisions: id, decision point, lever, activation and window."""
-    query = select(
-        Decision.id, Decision.decision_point_id, Decision.lever_key, Decision.activated_at, Decision.window_ends_at
-    ).where(Decision.id.in_(list(ids)))
-    return list((await session.execute(query)).all())
+    # Built once, run as Core on the session's connection: building the statement and the ORM's
+    # execution path were a third of a session with this one query (585 -> 406 us CPU).
+    connection = await session.connection()
+    return list((await connection.execute(_HEADS, {"ids": list(ids)})).all())
 
 
 async def decisions_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Row[Any]]:

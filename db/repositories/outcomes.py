@@ -24,7 +24,8 @@ async def insert_outcomes(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     if not rows:
         return {}
     statement = insert_skipping(dialect_name(session), Outcome.__table__, ("decision_id",), ("decision_id", "id"))
-    result = await session.execute(statement, rows)
+    connection = await session.connection()  # a Core statement: no ORM execution path needed
+    result = await connection.execute(statement, rows)
     return {decision_id: outcome_id for decision_id, outcome_id in result.all()}
 
 
