@@ -80,7 +80,8 @@ class CicloGraphQL(GraphQL[Context, None]):
         context = Context(
             services=services, loaders=Loaders.build(services), request_id=request_id, role=role,
             trace=getattr(state, "trace", None), api_key=getattr(state, "api_key", None),
-            collector=self.collector_pause,
+            # HTTP only: a socket's context lives as long as the socket, and so would its hold.
+            collector=self.collector_pause if isinstance(request, Request) else None,
         )
         state.graphql_context = context
         return context

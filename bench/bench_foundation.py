@@ -29,7 +29,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import command_line, live_server, percentiles, scratch_database, server_ms  # noqa: E402
+from bench.common import command_line, live_server, percentiles, scratch_database, server_ms, wait_until_drained  # noqa: E402
 from db import migrate  # noqa: E402
 from db.models import Customer, Event, Segment, SegmentMember  # noqa: E402
 from db.repositories import events as event_repo  # noqa: E402
@@ -145,25 +145,6 @@ def event_batches(customers: int, batches: int, seed: int) -> list[list[dict[str
             for j, o in enumerate(owners)
         ])
     return out
-
-
-async def lifecycle_queued(database_url: str) -> int:
-    """Customers whose lifecycle pass the server still owes (queued by large batches)."""
-    from services.container import Services
-
-    engine = make_engine(database_url)
-    try:
-        return await Services.build(engine).lifecycle.queued()
-    finally:
-        await engine.dispose()
-
-
-def wait_until_drained(database_url: str, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while asyncio.run(lifecycle_queued(database_url)):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the lifecycle queue did not drain")
-        time.sleep(0.05)
 
 
 def record_throughput(url: str, database_url: str, customers: int, batches: int, clients: int, seed: int) -> tuple[float, float]:

@@ -82,6 +82,26 @@ def live_server(database_url: str, *extra: str, env: dict[str, str] | None = Non
         log.close()
 
 
+async def lifecycle_queued(database_url: str) -> int:
+    """Customers whose lifecycle pass the server still owes (queued by large batches)."""
+    from db.session import make_engine
+    from services.container import Services
+
+    engine = make_engine(database_url)
+    try:
+        return await Services.build(engine).lifecycle.queued()
+    finally:
+        await engine.dispose()
+
+
+def wait_until_drained(database_url: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while asyncio.run(lifecycle_queued(database_url)):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the lifecycle queue did not drain")
+        time.sleep(0.05)
+
+
 def server_ms(response: httpx.Response) -> float:
     return float(response.headers["server-timing"].removeprefix("app;dur="))
 

@@ -78,6 +78,16 @@ def test_decide_batch_pauses_the_collector_until_answered_and_leaves_no_cycles(d
             assert post(one)["decide"]["__typename"] == "Decision"
             assert pause.pauses == started + 1 and gc.isenabled()
 
+            # Over a socket the context lives as long as the socket: no pause there.
+            with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+                socket.send_json({"type": "connection_init", "payload": {}})
+                assert socket.receive_json()["type"] == "connection_ack"
+                socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": batch, "variables": {"ids": ["c-1", "c-2"]}}})
+                message = socket.receive_json()
+                assert message["type"] == "next", message
+                assert message["payload"]["data"]["decideBatch"]["decisions"]["totalCount"] == 2
+                assert pause.pauses == started + 1 and gc.isenabled()
+
             # A large body (a bulk call) pauses from the start of the request, input values included.
             bulk = {"c": [{"externalId": f"bulk-{i}", "name": f"Bulk customer number {i}"} for i in range(1500)]}
             assert post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }", bulk)["upsertCustomers"]["accepted"] == 1500
