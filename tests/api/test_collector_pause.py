@@ -81,9 +81,9 @@ def test_decide_batch_pauses_the_collector_until_answered_and_leaves_no_cycles(d
             # Over a socket the context lives as long as the socket: no pause there.
             with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
                 socket.send_json({"type": "connection_init", "payload": {}})
-                assert socket.receive_json()["type"] == "connection_ack"
+                assert socket.receive_json(mode="binary")["type"] == "connection_ack"
                 socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": batch, "variables": {"ids": ["c-1", "c-2"]}}})
-                message = socket.receive_json()
+                message = socket.receive_json(mode="binary")
                 assert message["type"] == "next", message
                 assert message["payload"]["data"]["decideBatch"]["decisions"]["totalCount"] == 2
                 assert pause.pauses == started + 1 and gc.isenabled()
