@@ -13,7 +13,8 @@ item, about 7 us an item of dispatch with nothing left to do (see `_hand_built_i
 
 The plan covers only what it can reproduce exactly: a list variable of a flat input object (every
 field a scalar or an enum, possibly non-null; no `@oneOf`), sent as a list of at least
-``MIN_ITEMS`` objects. It gives up at the first item it cannot coerce; the operation then goes the
+``MIN_ITEMS`` objects; and a list of non-null strings or ids (``decideBatch``'s 10,000
+externalIds), whose items graphql-core hands back unchanged. It gives up at the first item it cannot coerce; the operation then goes the
 regular way, and graphql-core reports the errors as always. Either way the resolvers see the same
 coerced values.
 """
@@ -25,10 +26,12 @@ from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
+    GraphQLID,
     GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     Undefined,
     is_leaf_type,
@@ -163,6 +166,22 @@ def _list_of_input(var_type: Any) -> tuple[GraphQLInputObjectType, bool] | None:
     return (item, non_null) if isinstance(item, GraphQLInputObjectType) else None
 
 
+def _strings(var_type: Any, value: list[Any]) -> list[str] | None:
+    """A ``[String!]`` / ``[ID!]`` (possibly non-null) variable whose items are all strings, as
+    graphql-core coerces it: String and ID hand a string back unchanged. None for anything else
+    (another item type, a null or non-string item), which takes the regular path."""
+    if isinstance(var_type, GraphQLNonNull):
+        var_type = var_type.of_type
+    if not isinstance(var_type, GraphQLList) or not isinstance(var_type.of_type, GraphQLNonNull):
+        return None
+    item = var_type.of_type.of_type
+    if item is not GraphQLString and item is not GraphQLID:
+        return None
+    if not all(type(v) is str for v in value):
+        return None
+    return list(value)
+
+
 def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
     found = None
     for definition in document.definitions:
@@ -191,7 +210,12 @@ def coerce_bulk_variables(
         value = raw.get(name)
         if not isinstance(value, list) or len(value) < MIN_ITEMS:
             continue
-        shape = _list_of_input(type_from_ast(schema, definition.type))
+        var_type = type_from_ast(schema, definition.type)
+        strings = _strings(var_type, value)
+        if strings is not None:
+            coerced[name] = strings
+            continue
+        shape = _list_of_input(var_type)
         if shape is None:
             continue
         input_type, items_non_null = shape

@@ -121,3 +121,28 @@ async def test_a_shape_error_deep_in_a_bulk_call_is_graphql_cores_own(gql: Any, 
     bad = await gql(RECORD, {"input": events}, expect_errors=True)
     assert bad.errors[0].message == "Variable '$input' has invalid value at [33].type: Value 'TELEGRAM' does not exist in 'EventType' enum."
     assert bad.data is None
+
+
+def test_string_and_id_lists_are_what_graphql_core_coerces_and_odd_ones_go_its_way(schema: CicloSchema) -> None:
+    core = schema._schema
+    ids = [f"e-{i}" for i in range(MIN_ITEMS + 5)]
+    for declared in ("[String!]!", "[String!]", "[ID!]!"):
+        document = parse(f"query($ids: {declared}) {{ __typename }}")
+        expected = get_variable_values(core, document.definitions[0].variable_definitions, {"ids": ids}).coerced["ids"]
+        fast = coerce_bulk_variables(core, document, None, {"ids": ids})
+        assert fast == {"ids": expected} and fast["ids"] is not ids
+    strict = parse("query($ids: [String!]!) { __typename }")
+    for odd in ([*ids[:3], 7, *ids[4:]], [*ids[:3], None, *ids[4:]], ids[: MIN_ITEMS - 1]):
+        assert coerce_bulk_variables(core, strict, None, {"ids": odd}) == {}
+    # nullable items, and other scalars, keep graphql-core's coercion
+    for declared in ("[String]!", "[Int!]!"):
+        assert coerce_bulk_variables(core, parse(f"query($ids: {declared}) {{ __typename }}"), None, {"ids": ids}) == {}
+
+
+async def test_decide_batch_with_a_non_string_external_id_gets_graphql_cores_error(gql: Any) -> None:
+    query = """mutation($ids: [String!]!) { decideBatch(input: {decisionPoint: "X", externalIds: $ids}) { __typename } }"""
+    ids: list[Any] = [f"e-{i}" for i in range(MIN_ITEMS + 1)]
+    ids[20] = 12
+    bad = await gql(query, {"ids": ids}, expect_errors=True)
+    assert bad.errors[0].message == "Variable '$ids' has invalid value at [20]: String cannot represent a non string value: 12"
+    assert bad.data is None
