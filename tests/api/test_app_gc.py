@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
 
 from starlette.testclient import TestClient
 from strawberry.dataloader import DataLoader
@@ -14,6 +13,7 @@ from api.context import Context
 from api.execution import PlainFieldExecutionContext
 from api.loaders import Loaders
 from api.settings import Settings
+from tests.api.serving_app import serving_app
 
 
 def test_the_server_collects_young_objects_less_often(database_url: str) -> None:
@@ -46,35 +46,23 @@ def _leftover(kinds: tuple[type, ...], run: Callable[[], None]) -> list[str]:
 def test_answered_requests_leave_no_reference_cycles(database_url: str) -> None:
     """Each request's executor, context and loaders are freed as soon as it is answered, not by
     the cyclic collector, whose young collections then ran every few hundred requests."""
-    before = gc.get_threshold()
     page = """query { customers(first: 10) { edges { node { externalId segments { key }
         events(first: 3) { edges { node { type } } } referrer { externalId } } } } }"""
     view = 'query { customerByExternalId(externalId: "c-1") { name segments { key } stageHistory { toStage } } }'
-    try:
-        app = create_app(Settings(database_url=database_url, auth=False, log_level="warning"))
-        with TestClient(app) as client:
+    with serving_app(database_url) as (_, _client, post):
+        post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }",
+             {"c": [{"externalId": f"c-{i}", "name": f"C {i}"} for i in range(10)]})
+        post('mutation { upsertSegment(input: {key: "vip", name: "VIP"}) { __typename } }')
+        post('mutation { addToSegment(input: {segmentKey: "vip", externalIds: ["c-1", "c-2"]}) { __typename } }')
+        post("mutation($e: [EventInput!]!) { recordEvents(input: $e) { accepted } }",
+             {"e": [{"externalId": f"c-{i}", "type": "PURCHASE", "occurredAt": "2026-11-01T10:00:00+00:00",
+                     "amount": 10.0, "currency": "EUR"} for i in range(10)]})
 
-            def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-                body = client.post("/graphql", json={"query": query, "variables": variables or {}}).json()
-                assert "errors" not in body, body
-                return body["data"]
+        def requests() -> None:
+            for _ in range(20):
+                assert post("{ __typename }") == {"__typename": "Query"}
+                assert len(post(page)["customers"]["edges"]) == 10
+                assert post(view)["customerByExternalId"]["segments"] == [{"key": "vip"}]
 
-            post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }",
-                 {"c": [{"externalId": f"c-{i}", "name": f"C {i}"} for i in range(10)]})
-            post('mutation { upsertSegment(input: {key: "vip", name: "VIP"}) { __typename } }')
-            post('mutation { addToSegment(input: {segmentKey: "vip", externalIds: ["c-1", "c-2"]}) { __typename } }')
-            post("mutation($e: [EventInput!]!) { recordEvents(input: $e) { accepted } }",
-                 {"e": [{"externalId": f"c-{i}", "type": "PURCHASE", "occurredAt": "2026-11-01T10:00:00+00:00",
-                         "amount": 10.0, "currency": "EUR"} for i in range(10)]})
-
-            def requests() -> None:
-                for _ in range(20):
-                    assert post("{ __typename }") == {"__typename": "Query"}
-                    assert len(post(page)["customers"]["edges"]) == 10
-                    assert post(view)["customerByExternalId"]["segments"] == [{"key": "vip"}]
-
-            left = _leftover((PlainFieldExecutionContext, Context, Loaders, DataLoader), requests)
-            assert left == []
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        left = _leftover((PlainFieldExecutionContext, Context, Loaders, DataLoader), requests)
+        assert left == []

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
-
-from api.app import create_app
 from api.collector_pause import CollectorPause
-from api.settings import Settings
+from tests.api.serving_app import serving_app
 
 
 @pytest.fixture
@@ -50,64 +46,52 @@ def test_an_old_pause_takes_no_new_holders_and_a_foreign_disable_is_left_alone(c
 
 
 def test_decide_batch_pauses_the_collector_until_answered_and_leaves_no_cycles(database_url: str, collector_on: None) -> None:
-    before = gc.get_threshold()
-    try:
-        app = create_app(Settings(database_url=database_url, auth=False, log_level="warning"))
-        with TestClient(app) as client:
+    with serving_app(database_url) as (app, client, post):
+        post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }",
+             {"c": [{"externalId": f"c-{i}"} for i in range(20)]})
+        for key in ("CALL", "NONE"):
+            post("mutation($k: String!) { upsertLever(input: {key: $k, name: $k}) { __typename } }", {"k": key})
+        post("""mutation { configureDecisionPoint(input: {key: "RET", levers: ["CALL", "NONE"],
+            features: ["valueTier"], policy: {kind: LIN_TS, seed: 3}}) { __typename } }""")
+        pause: CollectorPause = app.state.collector_pause
+        batch = """mutation($ids: [String!]!) { decideBatch(input: {decisionPoint: "RET", externalIds: $ids}) {
+            ... on DecisionBatch { decisions { totalCount edges { node { id lever { key } } } } } } }"""
+        started = pause.pauses
+        answer = post(batch, {"ids": [f"c-{i}" for i in range(20)]})
+        assert answer["decideBatch"]["decisions"]["totalCount"] == 20
+        assert pause.pauses == started + 1 and not pause.active and gc.isenabled()
+        # a single decide builds a small result: no pause
+        one = 'mutation { decide(input: {decisionPoint: "RET", externalId: "c-1"}) { __typename } }'
+        assert post(one)["decide"]["__typename"] == "Decision"
+        assert pause.pauses == started + 1 and gc.isenabled()
 
-            def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-                body = client.post("/graphql", json={"query": query, "variables": variables or {}}).json()
-                assert "errors" not in body, body
-                return body["data"]
-
-            post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }",
-                 {"c": [{"externalId": f"c-{i}"} for i in range(20)]})
-            for key in ("CALL", "NONE"):
-                post("mutation($k: String!) { upsertLever(input: {key: $k, name: $k}) { __typename } }", {"k": key})
-            post("""mutation { configureDecisionPoint(input: {key: "RET", levers: ["CALL", "NONE"],
-                features: ["valueTier"], policy: {kind: LIN_TS, seed: 3}}) { __typename } }""")
-            pause: CollectorPause = app.state.collector_pause
-            batch = """mutation($ids: [String!]!) { decideBatch(input: {decisionPoint: "RET", externalIds: $ids}) {
-                ... on DecisionBatch { decisions { totalCount edges { node { id lever { key } } } } } } }"""
-            started = pause.pauses
-            answer = post(batch, {"ids": [f"c-{i}" for i in range(20)]})
-            assert answer["decideBatch"]["decisions"]["totalCount"] == 20
-            assert pause.pauses == started + 1 and not pause.active and gc.isenabled()
-            # a single decide builds a small result: no pause
-            one = 'mutation { decide(input: {decisionPoint: "RET", externalId: "c-1"}) { __typename } }'
-            assert post(one)["decide"]["__typename"] == "Decision"
+        # Over a socket the context lives as long as the socket: no pause there.
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            socket.send_json({"type": "connection_init", "payload": {}})
+            assert socket.receive_json(mode="binary")["type"] == "connection_ack"
+            socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": batch, "variables": {"ids": ["c-1", "c-2"]}}})
+            message = socket.receive_json(mode="binary")
+            assert message["type"] == "next", message
+            assert message["payload"]["data"]["decideBatch"]["decisions"]["totalCount"] == 2
             assert pause.pauses == started + 1 and gc.isenabled()
 
-            # Over a socket the context lives as long as the socket: no pause there.
-            with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
-                socket.send_json({"type": "connection_init", "payload": {}})
-                assert socket.receive_json(mode="binary")["type"] == "connection_ack"
-                socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": batch, "variables": {"ids": ["c-1", "c-2"]}}})
-                message = socket.receive_json(mode="binary")
-                assert message["type"] == "next", message
-                assert message["payload"]["data"]["decideBatch"]["decisions"]["totalCount"] == 2
-                assert pause.pauses == started + 1 and gc.isenabled()
+        # A large body (a bulk call) pauses from the start of the request, input values included.
+        bulk = {"c": [{"externalId": f"bulk-{i}", "name": f"Bulk customer number {i}"} for i in range(1500)]}
+        assert post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }", bulk)["upsertCustomers"]["accepted"] == 1500
+        assert pause.pauses == started + 2 and not pause.active and gc.isenabled()
 
-            # A large body (a bulk call) pauses from the start of the request, input values included.
-            bulk = {"c": [{"externalId": f"bulk-{i}", "name": f"Bulk customer number {i}"} for i in range(1500)]}
-            assert post("mutation($c: [CustomerInput!]!) { upsertCustomers(input: $c) { accepted } }", bulk)["upsertCustomers"]["accepted"] == 1500
-            assert pause.pauses == started + 2 and not pause.active and gc.isenabled()
-
-            # The pause relies on a batch's objects being freed by reference counting: none is
-            # left for the cyclic collector.
+        # The pause relies on a batch's objects being freed by reference counting: none is
+        # left for the cyclic collector.
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(3):
+                post(batch, {"ids": [f"c-{i}" for i in range(20)]})
+            gc.set_debug(gc.DEBUG_SAVEALL)
             gc.collect()
-            gc.disable()
-            try:
-                for _ in range(3):
-                    post(batch, {"ids": [f"c-{i}" for i in range(20)]})
-                gc.set_debug(gc.DEBUG_SAVEALL)
-                gc.collect()
-                left = [type(o).__name__ for o in gc.garbage if type(o).__module__.split(".")[0] in ("api", "services", "engine", "db")]
-                assert left == []
-            finally:
-                gc.set_debug(0)
-                gc.garbage.clear()
-                gc.enable()
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+            left = [type(o).__name__ for o in gc.garbage if type(o).__module__.split(".")[0] in ("api", "services", "engine", "db")]
+            assert left == []
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()

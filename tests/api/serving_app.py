@@ -1,0 +1,35 @@
+"""The whole app in process, lifespan included, with a GraphQL caller: for tests of what a serving
+process does to itself (its collector settings). What the app changes process-wide is put back."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+
+Post = Callable[..., dict[str, Any]]
+
+
+@contextmanager
+def serving_app(database_url: str) -> Iterator[tuple[Starlette, TestClient, Post]]:
+    before = gc.get_threshold()
+    try:
+        app = create_app(Settings(database_url=database_url, auth=False, log_level="warning"))
+        with TestClient(app) as client:
+
+            def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+                body = client.post("/graphql", json={"query": query, "variables": variables or {}}).json()
+                assert "errors" not in body, body
+                return body["data"]
+
+            yield app, client, post
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
