@@ -37,7 +37,7 @@ from graphql import (
     GraphQLSchema,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -63,6 +63,11 @@ class PlainField(NamedTuple):
 
 # Keyed by the GraphQL object type; built once per type and shared by every request of the process.
 _PLANS: dict[GraphQLObjectType, dict[str, PlainField]] = {}
+# The sub-selections of parsed documents, shared by the requests of the process: keyed by the object
+# type and the ids of the field nodes, which the value keeps alive so that no other node takes
+# their ids. Oldest out first past the bound.
+_SUBFIELDS: dict[tuple[Any, ...], tuple[tuple[Any, ...], CollectedFields]] = {}
+SUBFIELDS_MAX = 4096
 _MISSING = object()
 _SLOW = object()
 
@@ -146,6 +151,36 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     values.sources[name] = values.sources[name]._replace(value=raw_variable_values[name])
                 return executor
         return super().build(schema, document, root_value, context_value, raw_variable_values, operation_name, *args, **kwargs)
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> CollectedFields:
+        """graphql-core's, remembered across requests where the document alone decides the result.
+
+        graphql-core collects an object's sub-selection once per request; for a ``decide``
+        answered in a union (``... on Decision { id propensity lever { key } }``) that was 15 us of
+        the request, the same every time (2 us with this cache; py-spy under wrk load). What is collected depends on the request's
+        variables only through directives (``@skip``/``@include``), and on deferred delivery: a
+        document with any directive at all, or a field group with a defer usage or fragment
+        variables, is collected per request as before.
+        """
+        operation = self.operation
+        location = operation.loc
+        if location is None or "@" in location.source.body:
+            return super().collect_subfields(return_type, field_details_list)
+        nodes = []
+        for details in field_details_list:
+            if details.defer_usage is not None or details.fragment_variable_values is not None:
+                return super().collect_subfields(return_type, field_details_list)
+            nodes.append(details.node)
+        key = (return_type, *map(id, nodes))
+        known = _SUBFIELDS.get(key)
+        if known is not None:
+            return known[1]
+        collected = super().collect_subfields(return_type, field_details_list)
+        if not collected.new_defer_usages and not collected.forbidden_directive_instances:
+            if len(_SUBFIELDS) >= SUBFIELDS_MAX:
+                del _SUBFIELDS[next(iter(_SUBFIELDS))]
+            _SUBFIELDS[key] = (tuple(nodes), collected)
+        return collected
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """graphql-core's response; then, once nothing is left to deliver, the executor lets go of

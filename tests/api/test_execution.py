@@ -132,3 +132,40 @@ def test_an_extension_with_a_resolve_hook_sees_every_field() -> None:
     result = asyncio.run(schema.execute("{ items { maybe colour } }"))
     assert result.data is not None
     assert seen.count("maybe") == 7 and seen.count("colour") == 7
+
+
+def test_sub_selections_are_collected_once_per_document_unless_directives_could_change_them(monkeypatch: Any) -> None:
+    import asyncio
+
+    import graphql.execution.executor as executor_module
+    from strawberry.extensions import ParserCache
+
+    calls: list[str] = []
+    collect = executor_module.collect_subfields
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[4].name)  # the return type
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(executor_module, "collect_subfields", counted)
+    # Parsed documents cached per query text, as Ciclo's schema does.
+    schema = strawberry.Schema(query=Query, extensions=[ParserCache()], execution_context_class=PlainFieldExecutionContext)
+
+    def run(query: str, variables: dict[str, Any] | None = None, on: Any = schema) -> Any:
+        return asyncio.run(on.execute(query, variable_values=variables)).data
+
+    first = run("{ items { name child { label } } }")
+    collected = len(calls)
+    assert collected >= 2  # Item, then Child
+    again = run("{ items { name child { label } } }")
+    assert again == first and len(calls) == collected  # the cached document: nothing collected again
+    # a document parsed anew is new nodes: collected again, the same answer
+    uncached = strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutionContext)
+    assert run("{ items { name child { label } } }", on=uncached) == first and len(calls) > collected
+    # with a directive, what is collected follows the variables, request by request
+    query = "query($c: Boolean!) { items { name child @include(if: $c) { label } } }"
+    before = len(calls)
+    with_child = run(query, {"c": True})
+    assert run(query, {"c": True}) == with_child and len(calls) == before + 4  # Item and Child, each time
+    without = run(query, {"c": False})
+    assert "child" in with_child["items"][0] and "child" not in without["items"][0]
