@@ -83,20 +83,19 @@ class CicloGraphQL(GraphQL[Context, None]):
             # HTTP only: a socket's context lives as long as the socket, and so would its hold.
             collector=self.collector_pause if isinstance(request, Request) else None,
         )
+        # A large body is a bulk call (10,000 ids, 1,000 events...): its input values alone are tens
+        # of thousands of objects, so the collector pauses before the body is parsed (Strawberry
+        # asks for the context first).
+        if isinstance(request, Request) and int(request.headers.get("content-length") or 0) >= LARGE_BODY_BYTES:
+            context.pause_collector()
         state.graphql_context = context
         return context
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        # A large body is a bulk call (10,000 ids, 1,000 events...): its input values alone are
-        # tens of thousands of objects, so the collector pauses from the start (api.collector_pause).
-        large = isinstance(request, Request) and int(request.headers.get("content-length") or 0) >= LARGE_BODY_BYTES
-        paused = large and self.collector_pause.hold()
         try:
             return await super().run(request, context, root_value)
         finally:
-            # The response is encoded and the result tree gone: the pauses end.
-            if paused:
-                self.collector_pause.release()
+            # The response is encoded and the result tree gone: the request's collector pause ends.
             held: Context | None = getattr(request.state, "graphql_context", None)
             if held is not None:
                 held.resume_collector()

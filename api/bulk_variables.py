@@ -14,8 +14,9 @@ item, about 7 us an item of dispatch with nothing left to do (see `_hand_built_i
 The plan covers only what it can reproduce exactly: a list variable of a flat input object (every
 field a scalar or an enum, possibly non-null; no `@oneOf`), sent as a list of at least
 ``MIN_ITEMS`` objects; and a list of non-null strings or ids (``decideBatch``'s 10,000
-externalIds), whose items graphql-core hands back unchanged. It gives up at the first item it cannot coerce; the operation then goes the
-regular way, and graphql-core reports the errors as always. Either way the resolvers see the same
+externalIds), whose items graphql-core hands back unchanged. It gives up at the first item it
+cannot coerce; the operation then goes the regular way, and graphql-core reports the errors as
+always. Either way the resolvers see the same
 coerced values.
 """
 

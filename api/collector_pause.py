@@ -5,9 +5,10 @@ encoded (log rows, decisions, their GraphQL values, the result tree). None of th
 reference cycle (tests/api/test_app_gc.py), so the collector has nothing to find among them, yet
 allocating them ran about eleven young collections and one older one per call, 9% of the call
 (48 ms of a 535 ms call, measured with gc.callbacks in a server). A resolver that is about to build
-such a result asks for a pause; the GraphQL view ends it once the response is encoded, when
-reference counting has already freed those objects, so the collector resumes with a small young
-generation.
+such a result asks for a pause (``Context.pause_collector``), and so does the GraphQL view for any
+request body of 64 KiB or more; the view ends the request's pause once the response is encoded,
+when reference counting has already freed those objects, so the collector resumes with a small
+young generation.
 
 The pause is process-wide: requests that overlap with it run without the collector too, which is
 harmless for the same reason. It never lasts unbounded: once a pause is ``max_seconds`` old, new

@@ -157,10 +157,10 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         graphql-core collects an object's sub-selection once per request; for a ``decide``
         answered in a union (``... on Decision { id propensity lever { key } }``) that was 15 us of
-        the request, the same every time (2 us with this cache; py-spy under wrk load). What is collected depends on the request's
-        variables only through directives (``@skip``/``@include``), and on deferred delivery: a
-        document with any directive at all, or a field group with a defer usage or fragment
-        variables, is collected per request as before.
+        the request, the same every time (2 us with this cache; py-spy under wrk load). What is
+        collected depends on the request's variables only through directives (``@skip``,
+        ``@include``), and on deferred delivery: a document with any directive at all, or a field
+        group with a defer usage or fragment variables, is collected per request as before.
         """
         operation = self.operation
         location = operation.loc
