@@ -149,7 +149,7 @@ def test_sub_selections_are_collected_once_per_document_unless_directives_could_
 
     monkeypatch.setattr(executor_module, "collect_subfields", counted)
     # Parsed documents cached per query text, as Ciclo's schema does.
-    schema = strawberry.Schema(query=Query, extensions=[ParserCache()], execution_context_class=PlainFieldExecutionContext)
+    schema = strawberry.Schema(query=Query, extensions=[ParserCache], execution_context_class=PlainFieldExecutionContext)
 
     def run(query: str, variables: dict[str, Any] | None = None, on: Any = schema) -> Any:
         return asyncio.run(on.execute(query, variable_values=variables)).data
