@@ -1,5 +1,6 @@
 """The whole app in process, lifespan included, with a GraphQL caller: for tests of what a serving
-process does to itself (its collector settings). What the app changes process-wide is put back."""
+process does to itself (its collector settings). What the app changes process-wide is put back.
+And what a run leaves for the cyclic collector alone to free."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ from api.app import create_app
 from api.settings import Settings
 
 Post = Callable[..., dict[str, Any]]
+
+
+def cyclic_garbage(run: Callable[[], None], keep: Callable[[object], bool]) -> list[str]:
+    """The type names of the objects ``keep`` selects that only the cyclic collector could free
+    after ``run()`` (run with the collector off)."""
+    gc.collect()
+    gc.disable()
+    try:
+        run()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        return [type(o).__name__ for o in gc.garbage if keep(o)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
 
 
 @contextmanager

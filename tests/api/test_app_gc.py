@@ -3,44 +3,21 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 
-from starlette.testclient import TestClient
 from strawberry.dataloader import DataLoader
 
-from api.app import GC_YOUNG_THRESHOLD, create_app
+from api.app import GC_YOUNG_THRESHOLD
 from api.context import Context
 from api.execution import PlainFieldExecutionContext
 from api.loaders import Loaders
-from api.settings import Settings
-from tests.api.serving_app import serving_app
+from tests.api.serving_app import cyclic_garbage, serving_app
 
 
 def test_the_server_collects_young_objects_less_often(database_url: str) -> None:
     before = gc.get_threshold()
-    try:
-        app = create_app(Settings(database_url=database_url, auth=False, log_level="warning"))
-        with TestClient(app) as client:
-            assert client.get("/healthz").status_code == 200
-            assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
-
-
-def _leftover(kinds: tuple[type, ...], run: Callable[[], None]) -> list[str]:
-    """The objects of ``kinds`` that only the cyclic collector could free after ``run()``."""
-    gc.collect()
-    gc.disable()
-    try:
-        run()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        return [type(o).__name__ for o in gc.garbage if isinstance(o, kinds)]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    with serving_app(database_url) as (_, client, _post):
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
 
 
 def test_answered_requests_leave_no_reference_cycles(database_url: str) -> None:
@@ -64,5 +41,6 @@ def test_answered_requests_leave_no_reference_cycles(database_url: str) -> None:
                 assert len(post(page)["customers"]["edges"]) == 10
                 assert post(view)["customerByExternalId"]["segments"] == [{"key": "vip"}]
 
-        left = _leftover((PlainFieldExecutionContext, Context, Loaders, DataLoader), requests)
+        kinds = (PlainFieldExecutionContext, Context, Loaders, DataLoader)
+        left = cyclic_garbage(requests, lambda o: isinstance(o, kinds))
         assert left == []

@@ -7,8 +7,9 @@ import gc
 import time
 
 import pytest
+
 from api.collector_pause import CollectorPause
-from tests.api.serving_app import serving_app
+from tests.api.serving_app import cyclic_garbage, serving_app
 
 
 @pytest.fixture
@@ -82,16 +83,9 @@ def test_decide_batch_pauses_the_collector_until_answered_and_leaves_no_cycles(d
 
         # The pause relies on a batch's objects being freed by reference counting: none is
         # left for the cyclic collector.
-        gc.collect()
-        gc.disable()
-        try:
+        def batches() -> None:
             for _ in range(3):
                 post(batch, {"ids": [f"c-{i}" for i in range(20)]})
-            gc.set_debug(gc.DEBUG_SAVEALL)
-            gc.collect()
-            left = [type(o).__name__ for o in gc.garbage if type(o).__module__.split(".")[0] in ("api", "services", "engine", "db")]
-            assert left == []
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
-            gc.enable()
+
+        ours = ("api", "services", "engine", "db")
+        assert cyclic_garbage(batches, lambda o: type(o).__module__.split(".")[0] in ours) == []
