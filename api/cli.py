@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--demo", action="store_true", help="load the demo portfolio when the database is empty")
     serve.add_argument("--config", type=Path, help="levers and decision points to configure at start (TOML)")
-    serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"))
+    serve.add_argument("--log-level", default=os.environ.get("CICLO_LOG_LEVEL", "info"),
+                       help="debug, info (one access line per request), warning, error; for uvicorn's logs and Ciclo's own")
     serve.add_argument("--insecure-no-auth", action="store_true", help="serve without API keys: every caller is ADMIN (CICLO_AUTH=off)")
     serve.set_defaults(handler=_serve)
 
@@ -110,6 +111,9 @@ def _serve(args: argparse.Namespace) -> int:
     if not serve_security.prepare(args):
         return 2
     os.environ["CICLO_DATABASE_URL"] = args.database_url
+    # The workers build their settings from the environment: the level reaches Ciclo's own loggers
+    # (the access lines are info) as well as uvicorn's.
+    os.environ["CICLO_LOG_LEVEL"] = args.log_level
     if args.read_database_url:
         os.environ["CICLO_READ_DATABASE_URL"] = args.read_database_url
     os.environ["CICLO_MIGRATE"] = "0"

@@ -126,6 +126,20 @@ def test_metrics_logs_and_readiness_on_two_workers(database_url: str) -> None:
         stop_server(server)
 
 
+def test_log_level_warning_drops_the_access_lines(database_url: str) -> None:
+    """`ciclo serve --log-level warning` is obeyed by Ciclo's own loggers too: the one-per-request
+    access line is info, so none is written (the test above sees them at the default level)."""
+    asyncio.run(_prepare(database_url))
+    server = start_server(database_url, "--log-level", "warning")
+    try:
+        for _ in range(3):
+            assert post(server, DECIDE, {"r": None})["decide"]["__typename"] == "Decision"
+        assert total(samples(server), "ciclo_request_seconds_count", operation="mutation:decide") == 3
+        assert '"ciclo.access"' not in server.log_text()
+    finally:
+        stop_server(server)
+
+
 async def _stamp_old_revision(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
