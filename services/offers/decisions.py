@@ -16,7 +16,7 @@ from db.repositories import offers as repo
 from db.base import utcnow
 from engine import InvalidContext as EngineInvalidContext
 from services.domain import ItemError
-from services.coalesce import Coalescer
+from services.coalesce import Coalescer, window_seconds
 from services.errors import CustomerNotFound, InvalidInput, SegmentNotFound, ServiceError
 from services.offers import choice, features, lever_guard, mapping
 from services.offers.lever_guard import LeverGuard
@@ -48,7 +48,7 @@ class Decisions:
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
         self.guards = guards
-        self.coalescer: Coalescer[DecideRequest, Decision] = Coalescer(self._decide_together, max_batch=COALESCE_MAX)
+        self.coalescer: Coalescer[DecideRequest, Decision] = Coalescer(self._decide_together, max_batch=COALESCE_MAX, window=window_seconds())
 
     async def decide(self, request: DecideRequest) -> Decision:
         """Choose a lever for one customer and log the decision with its propensity (> 0).

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.repositories import offers as repo
 from db.repositories import outcomes as outcome_repo
 from db.base import utcnow
-from services.coalesce import Coalescer
+from services.coalesce import Coalescer, window_seconds
 from services.domain import ItemError
 from services.errors import InvalidInput, ServiceError
 from services.offers import mapping
@@ -57,7 +57,7 @@ class Outcomes:
         self.registry = registry
         self.clock = clock
         self.gate = gate or WriteGate(sessionmaker)
-        self.coalescer: Coalescer[OutcomeReport, Outcome] = Coalescer(self._write_together, max_batch=COALESCE_MAX)
+        self.coalescer: Coalescer[OutcomeReport, Outcome] = Coalescer(self._write_together, max_batch=COALESCE_MAX, window=window_seconds())
 
     async def _write_together(self, _key: Hashable, reports: Sequence[OutcomeReport]) -> list[Outcome | ServiceError]:
         return await self._write(reports)

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Sequence
 
 import pytest
 
-from services.coalesce import Coalescer
+from services.coalesce import WINDOW_ENV, Coalescer, window_seconds
 
 
 class Recorder:
@@ -114,6 +114,81 @@ async def test_a_batch_call_with_the_wrong_number_of_results_is_an_error() -> No
 
     with pytest.raises(RuntimeError, match="0 results for 1 items"):
         await Coalescer(short).submit("a", 1)
+
+
+class Turns:
+    """A batch call that holds each batch until the test hands it a turn."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.turns: asyncio.Queue[None] = asyncio.Queue()
+
+    async def __call__(self, key: Hashable, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        await self.turns.get()
+        return [i * 10 for i in items]
+
+
+async def _two_then_one(together: Coalescer, calls: Turns) -> tuple[list[asyncio.Task], asyncio.Task]:
+    """A batch of two callers is running (held) while a third caller waits."""
+    pair = [asyncio.create_task(together.submit("a", i)) for i in (0, 1)]  # one turn: one batch
+    await asyncio.sleep(0.01)
+    third = asyncio.create_task(together.submit("a", 2))
+    await asyncio.sleep(0.01)
+    assert calls.batches == [[0, 1]]
+    return pair, third
+
+
+@pytest.mark.parametrize("window, batches", [(1.0, [[0, 1], [2, 3]]), (0.0, [[0, 1], [2], [3]])])
+async def test_after_a_batch_of_several_the_window_lets_the_next_wave_join(window: float, batches: list) -> None:
+    calls = Turns()
+    together = Coalescer(calls, window=window)
+    pair, third = await _two_then_one(together, calls)
+    calls.turns.put_nowait(None)
+    assert await asyncio.gather(*pair) == [0, 10]
+    # A caller just answered comes back at once: within the window it joins the waiting one.
+    fourth = asyncio.create_task(together.submit("a", 3))
+    for _ in range(3):
+        calls.turns.put_nowait(None)
+    assert (await third, await fourth) == (20, 30)
+    assert calls.batches == batches
+
+
+async def test_the_window_never_holds_back_light_traffic_or_a_full_batch() -> None:
+    calls = Turns()
+    together = Coalescer(calls, max_batch=2, window=60.0)
+    # After a batch of one caller, the next runs at once.
+    first = asyncio.create_task(together.submit("a", 0))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(together.submit("a", 1))
+    await asyncio.sleep(0.01)
+    calls.turns.put_nowait(None)
+    calls.turns.put_nowait(None)
+    assert await asyncio.wait_for(asyncio.gather(first, second), 10) == [0, 10]
+    # After a batch of several, a queue already at max_batch runs at once.
+    pair = [asyncio.create_task(together.submit("a", i)) for i in (2, 3)]
+    await asyncio.sleep(0.01)
+    more = [asyncio.create_task(together.submit("a", i)) for i in (4, 5)]
+    await asyncio.sleep(0.01)
+    calls.turns.put_nowait(None)
+    calls.turns.put_nowait(None)
+    assert await asyncio.wait_for(asyncio.gather(*pair, *more), 10) == [20, 30, 40, 50]
+    assert calls.batches == [[0], [1], [2, 3], [4, 5]]
+
+
+def test_the_window_comes_from_the_environment_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(WINDOW_ENV, raising=False)
+    assert window_seconds() == 0.002
+    monkeypatch.setenv(WINDOW_ENV, "0")
+    assert window_seconds() == 0.0
+    monkeypatch.setenv(WINDOW_ENV, "5")
+    assert window_seconds() == 0.005
+    for bad in ("soon", "-1", "nan", "1000"):
+        monkeypatch.setenv(WINDOW_ENV, bad)
+        with pytest.raises(ValueError, match=WINDOW_ENV):
+            window_seconds()
+    with pytest.raises(ValueError, match="window"):
+        Coalescer(Recorder(), window=-0.1)
 
 
 def test_max_batch_must_be_positive() -> None:
