@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import command_line, live_server, percentiles, scratch_database, wait_until_drained  # noqa: E402
 
+# The server's metrics sampler moves the coalescers' totals into /metrics this often (api.metrics).
+SAMPLER_SECONDS = 2.5
 LEVERS = ("DISCOUNT_10", "FREE_SHIPPING", "PERSONAL_CALL", "NO_ACTION")
 
 LUA = r"""
@@ -87,6 +89,23 @@ def wrk(url: str, kind: str, seconds: int, connections: int, first: int = 0, cou
         found[label] = float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rate, "p50": found["50%"], "p99": found["99%"], "non2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def coalesced(url: str) -> dict[str, tuple[float, float]]:
+    """(calls, batches) so far per coalesced call, from /metrics (its sampler adds them up every 2 s)."""
+    found: dict[str, list[float]] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines():
+        match = re.match(r'ciclo_coalesced_(calls|batches)_total\{call="(\w+)".*\} ([\d.e+]+)', line)
+        if match:
+            kind, call, value = match.groups()
+            found.setdefault(call, [0.0, 0.0])[0 if kind == "calls" else 1] += float(value)
+    return {call: (calls, batches) for call, (calls, batches) in found.items()}
+
+
+def callers_per_batch(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], call: str) -> str:
+    calls = after.get(call, (0.0, 0.0))[0] - before.get(call, (0.0, 0.0))[0]
+    batches = after.get(call, (0.0, 0.0))[1] - before.get(call, (0.0, 0.0))[1]
+    return f"{calls / batches:.1f} callers per coalesced batch" if batches else "no coalesced batch counted"
 
 
 def seed(url: str, customers: int) -> None:
@@ -229,14 +248,18 @@ def measure_http(url: str, database_url: str, args: argparse.Namespace, command:
               f"({rate / 20_000:.2f}x the 20,000/s target)")
         base = wrk(url, "typename", args.duration, args.connections)
         print(f"    baseline {{ __typename }}: {base['rps']:8,.0f} req/s  p50 {base['p50']:.2f} ms  p99 {base['p99']:.2f} ms")
+        counted = coalesced(url)
         decided = wrk(url, "decide", args.duration, args.connections, count=args.customers)
+        time.sleep(SAMPLER_SECONDS)
+        after_decide = coalesced(url)
         print(f"(a) decide:        {decided['rps']:8,.0f} req/s = {decided['rps'] / base['rps']:.0%} of baseline  "
               f"p50 {decided['p50']:.2f} ms  p99 {decided['p99']:.2f} ms  non-2xx {decided['non2xx']:.0f}  "
-              f"(targets >= 50%, p99 <= 25 ms)")
+              f"(targets >= 50%, p99 <= 25 ms); {callers_per_batch(counted, after_decide, 'decide')}")
         recorded = wrk(url, "record", args.duration, args.connections, first=first, count=last - first + 1)
+        time.sleep(SAMPLER_SECONDS)
         print(f"(b) recordOutcome: {recorded['rps']:8,.0f} req/s = {recorded['rps'] / base['rps']:.0%} of baseline  "
               f"p50 {recorded['p50']:.2f} ms  p99 {recorded['p99']:.2f} ms  non-2xx {recorded['non2xx']:.0f}  "
-              f"(targets >= 50%, p99 <= 25 ms)")
+              f"(targets >= 50%, p99 <= 25 ms); {callers_per_batch(after_decide, coalesced(url), 'recordOutcome')}")
         record_bulk(url, first, last)  # the rest of the batch decisions get outcomes too (retries are no-ops)
         with live_server(database_url) as other:
             times = propagation(url, other, args.propagation_samples, first)
