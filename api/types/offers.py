@@ -221,7 +221,7 @@ class Decision:
         return cls(
             _decision=decision, id=strawberry.ID(str(decision.id)), decision_point=decision.decision_point,
             request_id=decision.request_id, lever_key=decision.lever, propensity=decision.propensity,
-            expected_reward=decision.expected_reward, candidates=list(decision.candidates),
+            expected_reward=decision.expected_reward, candidates=decision.candidates,  # type: ignore[arg-type]
             policy_version=decision.config_version, model_version=decision.model_version,
             created_at=decision.created_at, activated_at=decision.activated_at,
             window_ends_at=decision.window_ends_at, imported=decision.imported,

@@ -345,9 +345,11 @@ class Decisions:
                 if lost:
                     stored.extend(await repo.decisions_by_request(session, point.id, lost))
             # What was just written is answered from memory: reading 10,000 rows back cost a third of the call.
+            shared: dict[int, tuple[str, ...]] = {}
             by_customer = {
-                customer_id: mapping.logged_decision(final[customer_id], decision_id, point.key, levers.get(final[customer_id]["lever_key"]))
+                customer_id: mapping.logged_decision(row, decision_id, point.key, levers.get(row["lever_key"]), shared)
                 for customer_id, decision_id in written.items()
+                for row in (final[customer_id],)
             }
             by_customer.update((row.customer_id, mapping.decision(row, point.key)) for row in stored)
             by_ext = chosen.by_ext
@@ -435,9 +437,11 @@ class Decisions:
     ) -> Callable[[list[tuple[int, list[str]]]], list[dict[str, Any]]]:
         """A batch chunk's choice after a guard refusal: one engine call per set of levers left.
         Rows chosen again replace the first ones in ``final``."""
-        fact_of = {fact.id: (index, fact) for index, fact in todo}
+        fact_of: dict[int, tuple[int, Any]] = {}  # built on the first refusal: most chunks have none
 
         def rechoose(retry: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+            if not fact_of:
+                fact_of.update((fact.id, (index, fact)) for index, fact in todo)
             again: list[dict[str, Any]] = []
             by_left: dict[tuple[str, ...], list[tuple[int, Any]]] = {}
             for customer_id, left in retry:

@@ -157,11 +157,22 @@ def decision(row: Any, point_key: str) -> Decision:
     )
 
 
-def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, served: Lever | None = None) -> Decision:
+def logged_decision(
+    row: dict[str, Any], decision_id: int, point_key: str, served: Lever | None = None,
+    candidates: dict[int, tuple[str, ...]] | None = None,
+) -> Decision:
     """``decision`` for a log row this process just wrote (a dict as ``choice.choose`` builds it):
     the same value, read straight off the dict instead of through attribute lookups; ``served``:
-    the lever's catalogue entry it was decided with."""
+    the lever's catalogue entry it was decided with. Rows of a chunk share their candidate lists;
+    ``candidates`` (id of a list -> its tuple) lets a caller mapping a chunk convert each once.
+    The row's context is already the chunk's own copy of the request's (``choice.choose``), so it
+    is kept as it is."""
     shadow_arm = row.get("shadow_arm")
+    listed = row["candidates"]
+    if candidates is None:
+        levers = tuple(listed)
+    elif (levers := candidates.get(id(listed))) is None:
+        levers = candidates[id(listed)] = tuple(listed)
     return Decision(
         decision_id,
         point_key,
@@ -170,9 +181,9 @@ def logged_decision(row: dict[str, Any], decision_id: int, point_key: str, serve
         row["lever_key"],
         row["propensity"],
         row["expected_reward"],
-        tuple(row["candidates"]),
+        levers,
         row["explanation"],
-        dict(row["context"]),
+        row["context"],
         tuple(row["features"]),
         row["config_version"],
         row["model_version"],
