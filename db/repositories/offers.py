@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import sqlite_timestamp
 from db.dialect import dialect_name, insert_for, insert_skipping
+from db.driver import on_sqlite_driver
 from db.session import json_text
 from db.models import Decision, DecisionPoint, Lever, Outcome
 
@@ -107,7 +109,7 @@ def _sqlite_insert(rows: int) -> str:
     values = ", ".join([f"({', '.join('?' * len(_LOGGED_COLUMNS))})"] * rows)
     return (
         f"INSERT INTO decisions ({', '.join(_LOGGED_COLUMNS)}) VALUES {values} "
-        "ON CONFLICT (decision_point_id, request_id) DO NOTHING RETURNING customer_id, id"
+        "ON CONFLICT (decision_point_id, request_id) DO NOTHING"
     )
 
 
@@ -143,14 +145,38 @@ async def _insert_decisions_sqlite(session: AsyncSession, rows: list[dict[str, A
             bool(get("imported", False)), bool(get("holdout", False)), get("policy_arm", "main"),
             get("shadow_arm"), get("shadow_lever"), get("shadow_expected_reward"),
         ))
-    connection = await session.connection()
     width = len(_LOGGED_COLUMNS)
+    pages = [
+        ([row["customer_id"] for row in rows[start : start + _SQLITE_PAGE]],
+         params[start * width : (start + _SQLITE_PAGE) * width])
+        for start in range(0, len(rows), _SQLITE_PAGE)
+    ]
+    return await on_sqlite_driver(session, _insert_pages_sqlite, pages)
+
+
+def _insert_pages_sqlite(connection: sqlite3.Connection, pages: list[tuple[list[int], list[Any]]]) -> dict[int, int]:
+    """{customer_id: decision id} of the rows written, in the driver's thread.
+
+    Ids come from the statement's rowcount and lastrowid rather than RETURNING, whose 1,000 rows
+    each came back through the sqlite3 module and SQLAlchemy's result. While the transaction holds
+    SQLite's write lock each new rowid is one more than the last, so when every row of a page went
+    in, its ids are the last ``count`` ones in the rows' order. When some were skipped (their
+    request id is stored already) the ones written are read back by that id range."""
     written: dict[int, int] = {}
-    for start in range(0, len(rows), _SQLITE_PAGE):
-        count = min(_SQLITE_PAGE, len(rows) - start)
-        page = tuple(params[start * width : (start + count) * width])
-        result = await connection.exec_driver_sql(_sqlite_insert(count), page)
-        written.update(result.all())
+    for customer_ids, params in pages:
+        count = len(customer_ids)
+        cursor = connection.execute(_sqlite_insert(count), params)
+        inserted = cursor.rowcount
+        if inserted <= 0:
+            continue
+        last = int(cursor.lastrowid or 0)
+        if inserted == count:
+            written.update(zip(customer_ids, range(last - count + 1, last + 1)))
+        else:
+            found = connection.execute(
+                "SELECT customer_id, id FROM decisions WHERE id BETWEEN ? AND ? ORDER BY id", (last - inserted + 1, last)
+            )
+            written.update(found.fetchall())
     return written
 
 

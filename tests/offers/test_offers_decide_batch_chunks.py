@@ -99,7 +99,15 @@ async def test_the_sqlite_driver_insert_stores_what_the_core_insert_stores(confi
         fast = await repo.insert_decisions(session, [dict(v) for v in variants])
         core = await repo._insert_decisions_core(session, [{**v, "request_id": v["request_id"] + "-core"} for v in variants])
         again = await repo.insert_decisions(session, [dict(variants[0])])  # the request id is taken: skipped
+        # One row skipped and one written in the same statement: the written one's id is exact.
+        mixed = await repo.insert_decisions(session, [dict(variants[0]), {**variants[1], "request_id": "c"}])
     assert set(fast) == set(core) == {customer, other} and again == {}
+    assert set(mixed) == {other}
+    async with services.sessions() as session:
+        [(owner, request_id)] = (await session.execute(
+            select(Decision.customer_id, Decision.request_id).where(Decision.id == mixed[other])
+        )).all()
+    assert (owner, request_id) == (other, "c")
     async with services.sessions() as session:
         stored = {
             r.id: {k: v for k, v in r._mapping.items() if k not in ("id", "request_id")}
