@@ -150,15 +150,21 @@ def event_batches(customers: int, batches: int, seed: int) -> list[list[dict[str
     return out
 
 
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def record_bodies(customers: int, batches: int, seed: int) -> list[bytes]:
+    """recordEvents request bodies, encoded before any clock starts, as wrk sends prepared ones:
+    the client's own JSON encoding (about 1.1 ms a batch) is not the server's time."""
+    return [json.dumps({"query": RECORD, "variables": {"input": batch}}).encode() for batch in event_batches(customers, batches, seed=seed)]
+
+
 def record_throughput(url: str, database_url: str, customers: int, batches: int, clients: int, seed: int) -> tuple[float, float]:
     """Events/s over ``batches`` batches of 1,000 sent by ``clients`` concurrent clients: as accepted,
     and until the server's drainer has applied their lifecycle pass as well."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # Bodies are encoded before the clock starts, as wrk sends prepared ones: the client's own JSON
-    # encoding (about 1.1 ms a batch) is not the server's time.
-    bodies = [json.dumps({"query": RECORD, "variables": {"input": batch}}).encode() for batch in event_batches(customers, batches, seed=seed)]
-    headers = {"content-type": "application/json"}
+    bodies = record_bodies(customers, batches, seed)
     with httpx.Client(base_url=url, timeout=60) as client:
         warm = client.post("/graphql", json={"query": RECORD, "variables": {"input": event_batches(customers, 1, seed=seed + 1)[0]}})
         assert warm.json()["data"]["recordEvents"]["accepted"] == 1000, warm.text
@@ -167,7 +173,7 @@ def record_throughput(url: str, database_url: str, customers: int, batches: int,
     def send(share: list[bytes]) -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
             for body in share:
-                result = client.post("/graphql", content=body, headers=headers).json()
+                result = client.post("/graphql", content=body, headers=JSON_HEADERS).json()
                 assert result["data"]["recordEvents"]["accepted"] == 1000, result
 
     started = time.perf_counter()
@@ -188,9 +194,7 @@ def record_sustained(url: str, database_url: str, customers: int, seconds: float
     from concurrent.futures import ThreadPoolExecutor
 
     # Enough prepared bodies for 40,000 events/s; a client that runs out stops early.
-    batches = event_batches(customers, int(40 * seconds), seed=seed)
-    bodies = [json.dumps({"query": RECORD, "variables": {"input": batch}}).encode() for batch in batches]
-    headers = {"content-type": "application/json"}
+    bodies = record_bodies(customers, int(40 * seconds), seed)
     wait_until_drained(database_url)
     sent = [0] * clients
     stop = threading.Event()
@@ -200,7 +204,7 @@ def record_sustained(url: str, database_url: str, customers: int, seconds: float
             for body in bodies[k::clients]:
                 if stop.is_set():
                     return
-                result = client.post("/graphql", content=body, headers=headers).json()
+                result = client.post("/graphql", content=body, headers=JSON_HEADERS).json()
                 assert result["data"]["recordEvents"]["accepted"] == 1000, result
                 sent[k] += 1000
 

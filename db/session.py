@@ -38,15 +38,16 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     """
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text, "json_deserializer": orjson.loads}
     if is_sqlite(url):
+        parsed = make_url(url)
         kwargs["connect_args"] = {"timeout": 30}
         # Each SQLite connection keeps its own page cache and drops it whole when it finds the
         # database changed by another connection. The pool's default hands out connections in
         # turn, so a serial client met a cold cache on every call (about 1,000 page reads from
         # the OS per 1,000-event batch); last-in-first-out reuses the connection that wrote last.
         # (An in-memory database has a single connection and no such pool.)
-        if make_url(url).database not in (None, "", ":memory:"):
+        if parsed.database not in (None, "", ":memory:"):
             kwargs["pool_use_lifo"] = True
-        if make_url(url).get_driver_name() == "aiosqlite":
+        if parsed.get_driver_name() == "aiosqlite":
             kwargs["module"] = OneTripDbapi()
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)

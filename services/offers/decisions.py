@@ -346,11 +346,10 @@ class Decisions:
                     stored.extend(await repo.decisions_by_request(session, point.id, lost))
             # What was just written is answered from memory: reading 10,000 rows back cost a third of the call.
             shared: dict[int, tuple[str, ...]] = {}
-            by_customer = {
-                customer_id: mapping.logged_decision(row, decision_id, point.key, levers.get(row["lever_key"]), shared)
-                for customer_id, decision_id in written.items()
-                for row in (final[customer_id],)
-            }
+            by_customer: dict[int, Decision] = {}
+            for customer_id, decision_id in written.items():
+                row = final[customer_id]
+                by_customer[customer_id] = mapping.logged_decision(row, decision_id, point.key, levers.get(row["lever_key"]), shared)
             by_customer.update((row.customer_id, mapping.decision(row, point.key)) for row in stored)
             by_ext = chosen.by_ext
             ordered = [by_customer[by_ext[ext].id] for _, ext in chosen.part if ext in by_ext and by_ext[ext].id in by_customer]
