@@ -42,10 +42,11 @@ class CustomerMetrics(Base):
     last_survey_event_id: Mapped[int | None] = mapped_column(BigId)
     # The latest purchase made while churned (after a cancellation or a gap over the horizon).
     last_reactivation_at: Mapped[datetime | None]
-    # Every gap between consecutive purchases, in whole milliseconds, ascending: the median (the
-    # purchase rhythm) of a customer whose next purchase arrives in order is then a merge, not a
-    # re-read of the timeline.
-    purchase_gaps_ms: Mapped[list[int] | None] = mapped_column(JsonDocument)
+    # Every purchase as [time in microseconds since the Unix epoch, event id], in that order: with
+    # them a new purchase, even a late one that lands between two stored ones, is merged into the
+    # ranks, the gaps and their median (the purchase rhythm) without a re-read of the timeline,
+    # and one the facts hold already is recognised by its id.
+    purchase_keys: Mapped[list[int] | None] = mapped_column(JsonDocument)
     # The config values the facts were derived with (K-th purchase, churn horizon): facts derived
     # with other values are re-derived from the timeline before anything is merged into them.
     facts_basis: Mapped[str | None] = mapped_column(String(40))

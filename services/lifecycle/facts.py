@@ -3,16 +3,19 @@
 The timeline query (`db.repositories.lifecycle.facts_query`) derives the facts from every event a
 customer has. Most events arrive in order, after everything the stored facts summarise, and then
 the new facts follow from the stored ones and the new events alone: counts and sums add up, the
-latest event of a type replaces the previous one, the next purchase adds one gap. `merge` does
-that, and refuses (returns None) whenever an event would land before something the stored facts
-already count, because then the facts of later events (ranks, gaps, comebacks) may change and
-only a re-derivation from the timeline is exact.
+latest event of a type replaces the previous one, the next purchase adds one gap. The stored facts
+also keep every purchase's (time, event id), so a late purchase, one that lands between two stored
+ones, is merged too: it takes its rank among them, splits one gap in two, and the comebacks follow
+from the gaps. `merge` refuses (returns None) where only the timeline is exact: a late purchase of a
+customer with a cancellation on record (which cancellations precede which purchase is history), a
+late cancellation, and a purchase at or before the latest cancellation.
 
 Why this is exactly the re-derivation: stored facts always summarise *some* set of the customer's
-events. A merged purchase (or cancellation) is strictly after the latest one of its type in that
-set, so it cannot already be in it; complaints, surveys and sign-ups only take a maximum or a
-minimum, which a repeat leaves unchanged. Every event is merged or re-derived by its own batch's
-pass, so once all passes have run the set is the whole timeline.
+events. A merged in-order purchase (or cancellation) is strictly after the latest one of its type
+in that set, so it cannot already be in it; a late purchase that is already in it is recognised
+by its event id and left out. Complaints, surveys and sign-ups only take a maximum or a minimum,
+which a repeat leaves unchanged. Every event is merged or re-derived by its own batch's pass, so
+once all passes have run the set is the whole timeline.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from __future__ import annotations
 import json
 import statistics
 from bisect import insort
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.lifecycle.config import LifecycleConfig
@@ -32,7 +35,8 @@ SIGNUPS = frozenset({"SIGNUP", "TRIAL_STARTED"})
 # Event types the facts are made of; the others (CONTACT, CUSTOM) leave them as they are.
 FACT_TYPES = frozenset({PURCHASE, CANCEL, COMPLAINT, SURVEY, *SIGNUPS})
 MS_PER_DAY = 86_400_000
-_MS = timedelta(milliseconds=1)
+_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LoggedEvent(Protocol):
@@ -47,8 +51,23 @@ class LoggedEvent(Protocol):
 
 
 def basis(config: LifecycleConfig) -> str:
-    """The config values baked into stored facts (the K-th purchase, the churn horizon)."""
-    return f"k={config.retention_min_purchases};h={config.churn_horizon_days!r}"
+    """The config values baked into stored facts (the K-th purchase, the churn horizon), and the
+    version of the stored form ("p2": purchases kept as (time, id) keys)."""
+    return f"p2;k={config.retention_min_purchases};h={config.churn_horizon_days!r}"
+
+
+def micros(at: datetime) -> int:
+    """A time as whole microseconds since the Unix epoch (exact; what the timeline query computes)."""
+    return (at - _EPOCH) // _US
+
+
+def at_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def gaps_ms(keys: Sequence[tuple[int, int]]) -> list[int]:
+    """The gaps between consecutive purchases (keys in time order), whole milliseconds, ascending."""
+    return sorted(round((later[0] - earlier[0]) / 1000) for earlier, later in zip(keys, keys[1:]))
 
 
 def median_days(gaps_ms: Iterable[int]) -> float | None:
@@ -58,10 +77,11 @@ def median_days(gaps_ms: Iterable[int]) -> float | None:
 
 def facts_of(row: Any) -> Facts:
     """Facts from a timeline-query row or a stored-facts row (same column names)."""
-    gaps = row.purchase_gaps_ms
-    if isinstance(gaps, str):  # SQLite hands JSON aggregates back as text
-        gaps = json.loads(gaps)
-    ordered = tuple(sorted(gaps)) if gaps else ()
+    keys = row.purchase_keys
+    if isinstance(keys, str):  # SQLite hands JSON aggregates back as text
+        keys = json.loads(keys)
+    ordered = tuple(sorted((int(t), int(i)) for t, i in keys)) if keys else ()
+    gaps = gaps_ms(ordered)
     return Facts(
         customer_id=row.id,
         created_at=row.created_at,
@@ -75,8 +95,9 @@ def facts_of(row: Any) -> Facts:
         purchase_count=int(row.purchase_count or 0),
         # Stored as NUMERIC(16, 2): cents on both backends, whichever path summed it.
         monetary_total=round(float(row.monetary_total or 0), 2),
-        median_gap_days=median_days(ordered),
-        purchase_gaps_ms=ordered,
+        median_gap_days=median_days(gaps),
+        purchase_gaps_ms=tuple(gaps),
+        purchase_keys=ordered,
         last_cancel_at=row.last_cancel_at,
         last_cancel_event_id=row.last_cancel_event_id,
         last_complaint_at=row.last_complaint_at,
@@ -104,7 +125,9 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
         return facts
     f: dict[str, Any] = {name: getattr(facts, name) for name in _FIELDS}
     gaps = list(facts.purchase_gaps_ms)
+    keys = list(facts.purchase_keys)
     horizon = timedelta(days=config.churn_horizon_days)
+    horizon_us = horizon // _US
     for e in relevant:
         at, kind = e.occurred_at, e.type
         if kind in SIGNUPS:
@@ -123,10 +146,8 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
             if f["last_purchase_at"] is not None and f["last_purchase_at"] > at:
                 return None
             f["last_cancel_at"], f["last_cancel_event_id"] = at, e.id
-        else:
+        elif _after(at, e.id, f["last_purchase_at"], f["last_purchase_event_id"]):
             previous = f["last_purchase_at"]
-            if not _after(at, e.id, previous, f["last_purchase_event_id"]):
-                return None
             cancelled = f["last_cancel_at"]
             # A cancellation at or after this purchase: which cancellations precede it is history.
             if cancelled is not None and cancelled >= at:
@@ -141,15 +162,36 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
             if count == config.retention_min_purchases:
                 f["kth_purchase_at"] = at
             f["last_purchase_at"], f["last_purchase_event_id"] = at, e.id
-            if previous is not None:
-                insort(gaps, round((at - previous) / _MS))
-                if at - previous > horizon or (cancelled is not None and cancelled >= previous):
-                    f["last_reactivation_at"] = at
+            key = (micros(at), e.id)
+            if keys:
+                insort(gaps, round((key[0] - keys[-1][0]) / 1000))
+            keys.append(key)
+            if previous is not None and (at - previous > horizon or (cancelled is not None and cancelled >= previous)):
+                f["last_reactivation_at"] = at
+        else:
+            # A late purchase: before the latest one, between two stored ones or before the first.
+            key = (micros(at), e.id)
+            if any(e.id == stored_id for _, stored_id in keys):
+                continue  # already summarised (a timeline read of an earlier pass saw it)
+            # Which cancellations precede which purchase decides comebacks: only the timeline knows.
+            if f["last_cancel_at"] is not None or len(keys) != f["purchase_count"]:
+                return None
+            insort(keys, key)
+            count = f["purchase_count"] = f["purchase_count"] + 1
+            f["monetary_total"] = f["monetary_total"] + (e.amount or 0)
+            f["first_purchase_at"] = at_micros(keys[0][0])
+            f["second_purchase_at"] = at_micros(keys[1][0]) if count >= 2 else None
+            k = config.retention_min_purchases
+            f["kth_purchase_at"] = at_micros(keys[k - 1][0]) if count >= k else None
+            gaps = gaps_ms(keys)
+            # Without cancellations a comeback is a purchase more than the horizon after the one before.
+            comebacks = [later[0] for earlier, later in zip(keys, keys[1:]) if later[0] - earlier[0] > horizon_us]
+            f["last_reactivation_at"] = at_micros(comebacks[-1]) if comebacks else None
     f["monetary_total"] = round(f["monetary_total"], 2)
     # Every field is set here: building the Facts directly costs half of dataclasses.replace.
     return Facts(
         customer_id=facts.customer_id, created_at=facts.created_at, has_contact=facts.has_contact,
-        purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps), **f,
+        purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps), purchase_keys=tuple(keys), **f,
     )
 
 

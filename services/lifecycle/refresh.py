@@ -64,7 +64,6 @@ async def refresh(
         metrics.append({
             "customer_id": facts.customer_id,
             **{name: getattr(facts, name) for name in repo.METRIC_COLUMNS},
-            "purchase_gaps_ms": list(facts.purchase_gaps_ms),
             "facts_basis": fact_basis,
             "updated_at": now,
         })

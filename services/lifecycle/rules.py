@@ -30,6 +30,9 @@ class Facts:
     median_gap_days: float | None = None
     # Every gap between consecutive purchases in milliseconds, ascending (median_gap_days is theirs).
     purchase_gaps_ms: tuple[int, ...] = ()
+    # Every purchase as (time in microseconds since the Unix epoch, event id), ascending: what the
+    # gaps are computed from, and what lets a late purchase be merged exactly.
+    purchase_keys: tuple[tuple[int, int], ...] = ()
     last_cancel_at: datetime | None = None
     last_cancel_event_id: int | None = None
     last_complaint_at: datetime | None = None

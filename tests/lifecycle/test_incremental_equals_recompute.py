@@ -16,6 +16,7 @@ from db.models import Alert, Customer, CustomerMetrics
 from services.container import Services
 from services.domain import CustomerDraft, EventDraft
 from services.lifecycle.config import LifecycleConfig
+from services.lifecycle.facts import at_micros
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CONFIG = LifecycleConfig(
@@ -108,29 +109,62 @@ async def test_incremental_processing_in_any_order_equals_a_full_recompute(
     await check_purchase_facts_against_python(services, prefix, events)
 
 
-async def test_in_order_events_merge_into_stored_facts_and_late_ones_are_derived(services: Services) -> None:
+async def test_late_purchases_merge_into_stored_facts_unless_a_cancellation_is_on_record(services: Services) -> None:
     services.lifecycle.clock = lambda: NOW
     services.lifecycle._base = CONFIG
     assert not (await services.customers.upsert_many([CustomerDraft("m-1", email="m1@example.com")])).errors
     merged, derived = services.lifecycle.facts_merged, services.lifecycle.facts_derived
+
+    def counts() -> tuple[int, int]:
+        return services.lifecycle.facts_merged - merged, services.lifecycle.facts_derived - derived
+
     for days_ago in (300, 200, 150, 40):
         await services.events.record_many([draft("m", (1, "PURCHASE", days_ago, 0))])
-    assert (services.lifecycle.facts_merged - merged, services.lifecycle.facts_derived - derived) == (4, 0)
-    # Older than the latest purchase: ranks and gaps of later purchases change, so it is derived.
+    assert counts() == (4, 0)
+    # Older than the latest purchase: it takes its rank among the stored purchases and splits the
+    # gap 300 -> 200 in two; merged, not re-derived.
     await services.events.record_many([draft("m", (1, "PURCHASE", 250, 0))])
-    assert services.lifecycle.facts_derived - derived == 1
+    assert counts() == (5, 0)
     # A survey only replaces the latest survey: merged even when it is old.
     await services.events.record_many([draft("m", (1, "SURVEY", 500, 9))])
-    assert services.lifecycle.facts_merged - merged == 5
+    # A cancellation after the latest purchase is merged; a late purchase after that is not, since
+    # which purchases follow a cancellation (comebacks) is the timeline's to tell.
+    await services.events.record_many([draft("m", (1, "SUBSCRIPTION_CANCELLED", 30, 0))])
+    assert counts() == (7, 0)
+    await services.events.record_many([draft("m", (1, "PURCHASE", 100, 0))])
+    assert counts() == (7, 1)
 
     incremental = await snapshot(services, "m")
     await services.lifecycle.recompute(scores_too=False)
     assert await snapshot(services, "m") == incremental
     async with services.sessions() as session:
         stored = (await session.scalars(select(CustomerMetrics))).one()
-    assert stored.purchase_count == 5
-    assert stored.purchase_gaps_ms == [d * 86_400_000 for d in (50, 50, 50, 110)]
+    assert stored.purchase_count == 6
+    assert [NOW - at_micros(t) for t, _ in stored.purchase_keys] == [timedelta(days=d) for d in (300, 250, 200, 150, 100, 40)]
     assert stored.median_gap_days == 50
+
+
+async def test_a_late_purchase_reshapes_ranks_gaps_and_comebacks_as_the_timeline_does(services: Services) -> None:
+    """A late purchase that closes a gap over the churn horizon takes the comeback away, and one
+    before the first purchase becomes the first: merged facts equal the re-derived ones."""
+    services.lifecycle.clock = lambda: NOW
+    services.lifecycle._base = CONFIG
+    assert not (await services.customers.upsert_many([CustomerDraft("g-1", email="g1@example.com")])).errors
+    merged, derived = services.lifecycle.facts_merged, services.lifecycle.facts_derived
+    for days_ago in (400, 100):  # 300 days apart: over the 120-day horizon, a comeback
+        await services.events.record_many([draft("g", (1, "PURCHASE", days_ago, 0))])
+    before = await snapshot(services, "g")
+    for days_ago in (250, 600):  # closes the gap (150 + 150 > 120: both still comebacks), then a new first
+        await services.events.record_many([draft("g", (1, "PURCHASE", days_ago, 0))])
+    await services.events.record_many([draft("g", (1, "PURCHASE", 180, 0))])  # 70 + 80: no comeback left
+    assert (services.lifecycle.facts_merged - merged, services.lifecycle.facts_derived - derived) == (5, 0)
+    incremental = await snapshot(services, "g")
+    assert incremental != before
+    async with services.sessions() as session:
+        stored = (await session.scalars(select(CustomerMetrics))).one()
+    assert (stored.purchase_count, stored.first_purchase_at, stored.last_reactivation_at) == (5, NOW - timedelta(days=600), NOW - timedelta(days=250))
+    await services.lifecycle.recompute(scores_too=False)
+    assert await snapshot(services, "g") == incremental
 
 
 async def check_purchase_facts_against_python(
