@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import statistics
 from bisect import insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.lifecycle.config import LifecycleConfig
-from services.lifecycle.rules import Facts
+from services.lifecycle.rules import Facts, gaps_ms
 
 PURCHASE, CANCEL, COMPLAINT, SURVEY = "PURCHASE", "SUBSCRIPTION_CANCELLED", "COMPLAINT", "SURVEY"
 SIGNUPS = frozenset({"SIGNUP", "TRIAL_STARTED"})
@@ -65,11 +65,6 @@ def at_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-def gaps_ms(keys: Sequence[tuple[int, int]]) -> list[int]:
-    """The gaps between consecutive purchases (keys in time order), whole milliseconds, ascending."""
-    return sorted(round((later[0] - earlier[0]) / 1000) for earlier, later in zip(keys, keys[1:]))
-
-
 def median_days(gaps_ms: Iterable[int]) -> float | None:
     gaps = list(gaps_ms)
     return statistics.median(gaps) / MS_PER_DAY if gaps else None
@@ -81,7 +76,6 @@ def facts_of(row: Any) -> Facts:
     if isinstance(keys, str):  # SQLite hands JSON aggregates back as text
         keys = json.loads(keys)
     ordered = tuple(sorted((int(t), int(i)) for t, i in keys)) if keys else ()
-    gaps = gaps_ms(ordered)
     return Facts(
         customer_id=row.id,
         created_at=row.created_at,
@@ -95,8 +89,7 @@ def facts_of(row: Any) -> Facts:
         purchase_count=int(row.purchase_count or 0),
         # Stored as NUMERIC(16, 2): cents on both backends, whichever path summed it.
         monetary_total=round(float(row.monetary_total or 0), 2),
-        median_gap_days=median_days(gaps),
-        purchase_gaps_ms=tuple(gaps),
+        median_gap_days=median_days(gaps_ms(ordered)),
         purchase_keys=ordered,
         last_cancel_at=row.last_cancel_at,
         last_cancel_event_id=row.last_cancel_event_id,
@@ -124,7 +117,6 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
     if not relevant:
         return facts
     f: dict[str, Any] = {name: getattr(facts, name) for name in _FIELDS}
-    gaps = list(facts.purchase_gaps_ms)
     keys = list(facts.purchase_keys)
     horizon = timedelta(days=config.churn_horizon_days)
     horizon_us = horizon // _US
@@ -162,10 +154,7 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
             if count == config.retention_min_purchases:
                 f["kth_purchase_at"] = at
             f["last_purchase_at"], f["last_purchase_event_id"] = at, e.id
-            key = (micros(at), e.id)
-            if keys:
-                insort(gaps, round((key[0] - keys[-1][0]) / 1000))
-            keys.append(key)
+            keys.append((micros(at), e.id))
             if previous is not None and (at - previous > horizon or (cancelled is not None and cancelled >= previous)):
                 f["last_reactivation_at"] = at
         else:
@@ -183,15 +172,15 @@ def merge(facts: Facts, events: Iterable[LoggedEvent], config: LifecycleConfig) 
             f["second_purchase_at"] = at_micros(keys[1][0]) if count >= 2 else None
             k = config.retention_min_purchases
             f["kth_purchase_at"] = at_micros(keys[k - 1][0]) if count >= k else None
-            gaps = gaps_ms(keys)
             # Without cancellations a comeback is a purchase more than the horizon after the one before.
             comebacks = [later[0] for earlier, later in zip(keys, keys[1:]) if later[0] - earlier[0] > horizon_us]
             f["last_reactivation_at"] = at_micros(comebacks[-1]) if comebacks else None
     f["monetary_total"] = round(f["monetary_total"], 2)
+    median = facts.median_gap_days if len(keys) == len(facts.purchase_keys) else median_days(gaps_ms(keys))
     # Every field is set here: building the Facts directly costs half of dataclasses.replace.
     return Facts(
         customer_id=facts.customer_id, created_at=facts.created_at, has_contact=facts.has_contact,
-        purchase_gaps_ms=tuple(gaps), median_gap_days=median_days(gaps), purchase_keys=tuple(keys), **f,
+        median_gap_days=median, purchase_keys=tuple(keys), **f,
     )
 
 

@@ -6,10 +6,16 @@ arrived in), processing events incrementally and recomputing everything give the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.lifecycle.config import LifecycleConfig
+
+
+def gaps_ms(keys: Sequence[tuple[int, int]]) -> list[int]:
+    """The gaps between consecutive purchases (keys in time order), whole milliseconds, ascending."""
+    return sorted(round((later[0] - earlier[0]) / 1000) for earlier, later in zip(keys, keys[1:]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +34,8 @@ class Facts:
     purchase_count: int = 0
     monetary_total: float = 0.0
     median_gap_days: float | None = None
-    # Every gap between consecutive purchases in milliseconds, ascending (median_gap_days is theirs).
-    purchase_gaps_ms: tuple[int, ...] = ()
     # Every purchase as (time in microseconds since the Unix epoch, event id), ascending: what the
-    # gaps are computed from, and what lets a late purchase be merged exactly.
+    # gaps (and so median_gap_days) are computed from, and what lets a late purchase be merged exactly.
     purchase_keys: tuple[tuple[int, int], ...] = ()
     last_cancel_at: datetime | None = None
     last_cancel_event_id: int | None = None
@@ -41,6 +45,11 @@ class Facts:
     last_survey_score: int | None = None
     last_survey_event_id: int | None = None
     last_reactivation_at: datetime | None = None
+
+    @property
+    def purchase_gaps_ms(self) -> tuple[int, ...]:
+        """Every gap between consecutive purchases in whole milliseconds, ascending."""
+        return tuple(gaps_ms(self.purchase_keys))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ def test_a_purchase_merge_keeps_every_untouched_fact() -> None:
         customer_id=7, created_at=T0, has_contact=True, signup_at=T0 + timedelta(days=1),
         first_purchase_at=T0 + timedelta(days=2), second_purchase_at=T0 + timedelta(days=3),
         kth_purchase_at=None, last_purchase_at=T0 + timedelta(days=3), last_purchase_event_id=30,
-        purchase_count=2, monetary_total=20.0, median_gap_days=1.0, purchase_gaps_ms=(86_400_000,),
+        purchase_count=2, monetary_total=20.0, median_gap_days=1.0,
         purchase_keys=((micros(T0 + timedelta(days=2)), 20), (micros(T0 + timedelta(days=3)), 30)),
         last_cancel_at=T0 + timedelta(hours=1), last_cancel_event_id=5, last_complaint_at=T0 + timedelta(days=2),
         last_complaint_event_id=25, last_survey_at=T0 + timedelta(days=2), last_survey_score=9,
@@ -36,7 +36,7 @@ def test_a_purchase_merge_keeps_every_untouched_fact() -> None:
     merged = merge(facts, [Logged(40, 7, "PURCHASE", T0 + timedelta(days=5), amount=5.5)], LifecycleConfig())
     assert merged is not None
     touched = {"last_purchase_at", "last_purchase_event_id", "purchase_count", "monetary_total", "median_gap_days",
-               "purchase_gaps_ms", "purchase_keys"}
+               "purchase_keys"}
     for field in fields(Facts):
         if field.name not in touched:
             assert getattr(merged, field.name) == getattr(facts, field.name), field.name
