@@ -20,11 +20,13 @@ once all passes have run the set is the whole timeline.
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 from bisect import insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Protocol
 
 from services.lifecycle.config import LifecycleConfig
@@ -70,35 +72,59 @@ def median_days(gaps_ms: Iterable[int]) -> float | None:
     return statistics.median(gaps) / MS_PER_DAY if gaps else None
 
 
-def facts_of(row: Any) -> Facts:
-    """Facts from a timeline-query row or a stored-facts row (same column names)."""
-    keys = row.purchase_keys
+# What facts_of reads of a row, in this order.
+_ROW_COLUMNS = (
+    "id", "created_at", "has_contact", "signup_at", "first_purchase_at", "second_purchase_at", "kth_purchase_at",
+    "last_purchase_at", "last_purchase_event_id", "purchase_count", "monetary_total", "purchase_keys",
+    "last_cancel_at", "last_cancel_event_id", "last_complaint_at", "last_complaint_event_id", "last_survey_at",
+    "last_survey_score", "last_survey_event_id", "last_reactivation_at",
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The _ROW_COLUMNS of a row with these fields, read by position: a result row's attribute
+    lookup by name cost half of facts_of (5 of 10 ms per 1,000 stored rows)."""
+    return itemgetter(*(fields.index(name) for name in _ROW_COLUMNS))
+
+
+def facts_of(row: Any, *, stored: bool = False) -> Facts:
+    """Facts from a timeline-query row or, with ``stored``, a stored-facts row (same column names).
+
+    A stored row's median gap was computed from its own purchase keys when it was written, so it
+    is taken as stored rather than computed again."""
+    (
+        customer_id, created_at, has_contact, signup_at, first_at, second_at, kth_at, last_at, last_id, count,
+        total, keys, cancel_at, cancel_id, complaint_at, complaint_id, survey_at, survey_score, survey_id,
+        reactivation_at,
+    ) = _row_reader(row._fields)(row)
     if isinstance(keys, str):  # SQLite hands JSON aggregates back as text
         keys = json.loads(keys)
-    ordered = tuple(sorted((int(t), int(i)) for t, i in keys)) if keys else ()
+    # JSON and both drivers' arrays give integers already; the timeline query does not order them.
+    ordered = tuple(sorted(map(tuple, keys))) if keys else ()
     return Facts(
-        customer_id=row.id,
-        created_at=row.created_at,
-        has_contact=bool(row.has_contact),
-        signup_at=row.signup_at,
-        first_purchase_at=row.first_purchase_at,
-        second_purchase_at=row.second_purchase_at,
-        kth_purchase_at=row.kth_purchase_at,
-        last_purchase_at=row.last_purchase_at,
-        last_purchase_event_id=row.last_purchase_event_id,
-        purchase_count=int(row.purchase_count or 0),
+        customer_id=customer_id,
+        created_at=created_at,
+        has_contact=bool(has_contact),
+        signup_at=signup_at,
+        first_purchase_at=first_at,
+        second_purchase_at=second_at,
+        kth_purchase_at=kth_at,
+        last_purchase_at=last_at,
+        last_purchase_event_id=last_id,
+        purchase_count=int(count or 0),
         # Stored as NUMERIC(16, 2): cents on both backends, whichever path summed it.
-        monetary_total=round(float(row.monetary_total or 0), 2),
-        median_gap_days=median_days(gaps_ms(ordered)),
+        monetary_total=round(float(total or 0), 2),
+        median_gap_days=row.median_gap_days if stored else median_days(gaps_ms(ordered)),
         purchase_keys=ordered,
-        last_cancel_at=row.last_cancel_at,
-        last_cancel_event_id=row.last_cancel_event_id,
-        last_complaint_at=row.last_complaint_at,
-        last_complaint_event_id=row.last_complaint_event_id,
-        last_survey_at=row.last_survey_at,
-        last_survey_score=row.last_survey_score,
-        last_survey_event_id=row.last_survey_event_id,
-        last_reactivation_at=row.last_reactivation_at,
+        last_cancel_at=cancel_at,
+        last_cancel_event_id=cancel_id,
+        last_complaint_at=complaint_at,
+        last_complaint_event_id=complaint_id,
+        last_survey_at=survey_at,
+        last_survey_score=survey_score,
+        last_survey_event_id=survey_id,
+        last_reactivation_at=reactivation_at,
     )
 
 

@@ -117,7 +117,7 @@ async def _merge_forward(
     for row in await repo.stored_facts(session, scope):
         merged = None
         if row.metrics_id is not None and row.facts_basis == wanted:
-            merged = merge(facts_of(row), by_customer.get(row.id, ()), config)
+            merged = merge(facts_of(row, stored=True), by_customer.get(row.id, ()), config)
         if merged is None:
             redo.append(row.id)
         else:
