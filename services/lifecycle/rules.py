@@ -46,11 +46,6 @@ class Facts:
     last_survey_event_id: int | None = None
     last_reactivation_at: datetime | None = None
 
-    @property
-    def purchase_gaps_ms(self) -> tuple[int, ...]:
-        """Every gap between consecutive purchases in whole milliseconds, ascending."""
-        return tuple(gaps_ms(self.purchase_keys))
-
 
 @dataclass(frozen=True, slots=True)
 class Placement:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from services.lifecycle.config import LifecycleConfig
 from services.lifecycle.facts import merge, micros
-from services.lifecycle.rules import Facts
+from services.lifecycle.rules import Facts, gaps_ms
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -40,6 +40,6 @@ def test_a_purchase_merge_keeps_every_untouched_fact() -> None:
     for field in fields(Facts):
         if field.name not in touched:
             assert getattr(merged, field.name) == getattr(facts, field.name), field.name
-    assert (merged.purchase_count, merged.monetary_total, merged.purchase_gaps_ms) == (3, 25.5, (86_400_000, 172_800_000))
+    assert (merged.purchase_count, merged.monetary_total, gaps_ms(merged.purchase_keys)) == (3, 25.5, [86_400_000, 172_800_000])
     assert merged.median_gap_days == 1.5
     assert merged.purchase_keys == (*facts.purchase_keys, (micros(T0 + timedelta(days=5)), 40))
