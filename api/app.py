@@ -37,7 +37,7 @@ from api.settings import Settings
 from api.timing import ServerTimingMiddleware
 from db import migrate
 from db.checkpoint import WalCheckpointer
-from db.session import make_engine
+from db.session import make_engine, make_writer_engine
 from services.container import Services
 from services.reports.rollup import DEFAULT_INTERVAL as DEFAULT_ROLLUP_SECONDS
 from services.reports.rollup import RollupRefresher
@@ -134,12 +134,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         if settings.migrate:
             await migrate.upgrade(engine)
+        write_engine = make_writer_engine(settings.database_url)
         # The pid seeds this worker's offer random streams: two workers never share one.
-        services = Services.build(engine, worker=os.getpid(), read_engine=read_engine)
+        services = Services.build(engine, worker=os.getpid(), read_engine=read_engine, write_engine=write_engine)
         if settings.auth and not await services.keys.count_active():
-            await engine.dispose()
-            if read_engine is not None:
-                await read_engine.dispose()
+            for owned in (engine, read_engine, write_engine):
+                if owned is not None:
+                    await owned.dispose()
             raise NoApiKeys()
         if read_engine is not None:
             log.info("reports and evaluations read from %s", read_engine.url.render_as_string(hide_password=True))
@@ -177,9 +178,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
-            await engine.dispose()
-            if read_engine is not None:
-                await read_engine.dispose()
+            for owned in (engine, read_engine, write_engine):
+                if owned is not None:
+                    await owned.dispose()
 
     app = Starlette(lifespan=lifespan)
     view = CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth)

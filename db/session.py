@@ -79,6 +79,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The writer connection's page cache (see make_writer_engine): big enough for the pages an event
+# batch and a lifecycle pass touch on a portfolio of 100,000 customers and 1,000,000 events.
+WRITER_CACHE_KIB = 262_144
+
+
+def make_writer_engine(url: str) -> AsyncEngine | None:
+    """A second engine on a file-backed SQLite database for the write gate's holders, or None.
+
+    Each SQLite connection keeps its own page cache and drops it whole when it finds the database
+    changed by another connection. Writes taken in turn by whichever pooled connection a request
+    held found a cold cache almost every time and read their index pages again from the OS. Used
+    only under the write gate (db.write_gate), this engine's pool hands the same connection to
+    every gated write, so the pages the last batch touched are still cached for the next one.
+    Its owner disposes of it. None for PostgreSQL and for in-memory SQLite (another engine would
+    be another database).
+    """
+    if not is_sqlite(url) or make_url(url).database in (None, "", ":memory:"):
+        return None
+    engine = make_engine(url)
+    event.listen(engine.sync_engine, "connect", _writer_cache)
+    return engine
+
+
+def _writer_cache(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    cursor.close()
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -54,20 +54,26 @@ class Services:
     keys: ApiKeys
 
     @classmethod
-    def build(cls, engine: AsyncEngine, *, worker: int = 0, read_engine: AsyncEngine | None = None) -> Services:
+    def build(
+        cls, engine: AsyncEngine, *, worker: int = 0, read_engine: AsyncEngine | None = None,
+        write_engine: AsyncEngine | None = None,
+    ) -> Services:
         """``worker`` seeds this process's offer random streams (servers pass their pid).
         ``read_engine`` (default: ``engine``) serves the read-only report and evaluation queries;
-        its owner disposes of it."""
+        ``write_engine`` (db.session.make_writer_engine) the event batches and lifecycle passes
+        that hold the SQLite write gate. Their owner disposes of them."""
         sessions = make_sessionmaker(engine)
         lookups = make_lookup_sessionmaker(engine)  # read-only lookups: autocommit on PostgreSQL
         read_sessions = make_sessionmaker(read_engine) if read_engine is not None else sessions
         gate = WriteGate(engine)  # one SQLite writer at a time in this process, queued in asyncio
+        writes = make_sessionmaker(write_engine) if write_engine is not None else sessions
         lifecycle = Lifecycle(
             sessions,
             base_config=lifecycle_config.from_env(),
             inline_max=int(os.environ.get("CICLO_LIFECYCLE_INLINE_MAX", DEFAULT_INLINE_MAX)),
             write_gate=gate,
             lookups=lookups,
+            writes=writes,
         )
         offers = Offers.build(sessions, worker=worker, write_gate=gate)
         return cls(
@@ -75,7 +81,7 @@ class Services:
             sessions=sessions,
             read_sessions=read_sessions,
             customers=Customers(sessions, on_contact_data=lifecycle.on_events, lookups=lookups),
-            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate, lookups=lookups),
+            events=Events(sessions, on_recorded=lifecycle.on_events, write_gate=gate, lookups=lookups, writes=writes),
             lifecycle=lifecycle,
             alerts=Alerts(sessions, lifecycle.now),
             rule_segments=RuleSegments(sessions, lifecycle),

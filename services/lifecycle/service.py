@@ -52,12 +52,14 @@ class Lifecycle:
         inline_max: int = DEFAULT_INLINE_MAX,
         write_gate: WriteGate | None = None,
         lookups: async_sessionmaker[AsyncSession] | None = None,
+        writes: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         if inline_max < 0:
             raise ValueError(f"`inline_max` must be >= 0, got {inline_max}")
         self._sessions = sessionmaker
         self._lookups = lookups or sessionmaker  # the view's standings (db.session.make_lookup_sessionmaker)
         self._gate = write_gate
+        self._writes = writes or sessionmaker  # the write gate's connection (db.session.make_writer_engine)
         self._base = base_config or LifecycleConfig()
         self.broadcaster = broadcaster or Broadcaster()
         self.clock = clock
@@ -134,7 +136,7 @@ class Lifecycle:
         started = time.monotonic()
         # On SQLite the pass reads stored facts before its first write: behind the gate, no event
         # batch of this process (with its inline pass) can commit in between.
-        async with held(self._gate), self._sessions.begin() as session:
+        async with held(self._gate), self._writes.begin() as session:
             taken = await queue_repo.take(session, limit)
             if not taken.entry_ids:
                 if self.last_queued is None or self.last_queued < started:
