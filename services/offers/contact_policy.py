@@ -19,7 +19,6 @@ customer cannot both pass a limit. Policies are cached per process like budgets.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +32,6 @@ from db.repositories import offers as offer_repo
 from services.errors import InvalidInput
 from services.offers import mapping
 from services.offers.refreshed import Refreshed
-from services.offers.refusals import ContactPolicyBlocked
 from services.offers.values import Decision
 
 GLOBAL = "*"

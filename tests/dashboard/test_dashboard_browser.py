@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from services.container import Services
 from tests.conftest import start_server, stop_server

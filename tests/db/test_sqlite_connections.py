@@ -46,3 +46,14 @@ async def test_commits_leave_the_wal_to_the_background_checkpointer(tmp_path: Pa
         assert pages * 4096 >= 256 * 2**20
     finally:
         await engine.dispose()
+
+
+async def test_statement_journals_stay_in_memory(tmp_path: Path) -> None:
+    # A multi-row insert in a transaction journals each page it changes; on disk that doubled
+    # the writes of an event batch (see db.session._sqlite_pragmas). 2 is MEMORY.
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'temp.db'}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA temp_store"))).scalar_one() == 2
+    finally:
+        await engine.dispose()

@@ -8,7 +8,6 @@ import re
 import time
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
