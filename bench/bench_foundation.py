@@ -6,7 +6,8 @@
 2. `recordEvents` in batches of 1,000 over HTTP, against the raw repository insert of the same
    rows as baseline: 40 batches from 1 and from 4 clients (the lifecycle pass queued for the
    drainer, which waits for a pause or its 5 s lag budget), then 4 clients for 20 s with the
-   drainer taking its turns, and how long its pass takes to catch up.
+   drainer taking its turns, and how long its pass takes to catch up; then the same 20 s with
+   the pass deferred past the window, for what the intake path alone sustains.
 3. `ciclo demo-data --customers 100000` wall time, against a bare bulk insert of as many rows.
 
 Usage: python bench/bench_foundation.py [--backend sqlite|postgresql|both] [--customers N] [--events N]
@@ -32,6 +33,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.lifecycle_runtime import MAX_LAG_ENV  # noqa: E402
 from bench.common import command_line, lifecycle_queued, live_server, percentiles, scratch_database, server_ms, wait_until_drained  # noqa: E402
 from db import migrate  # noqa: E402
 from db.models import Customer, Event, Segment, SegmentMember  # noqa: E402
@@ -268,6 +270,13 @@ def run(backend: str, args: argparse.Namespace) -> None:
                 record_sustained(server, url, args.customers, args.sustained_seconds, args.clients, seed=31)
                 if args.sustained_seconds else None
             )
+        # The same sustained run with the lifecycle pass deferred past the window: what the intake
+        # path alone sustains, i.e. how much of the figure above the passes' share of the writer takes.
+        deferred_lag = 10 * args.sustained_seconds
+        deferred = None
+        if args.sustained_seconds:
+            with live_server(url, env={MAX_LAG_ENV: str(deferred_lag)}) as server:
+                deferred = record_sustained(server, url, args.customers, args.sustained_seconds, args.clients, seed=37)
         raw = asyncio.run(raw_insert_throughput(url, args.customers, args.batches))
         for clients, (rate, applied) in rates.items():
             print(f"recordEvents over HTTP, {args.batches} batches of 1,000, {clients} client(s): {rate:,.0f} events/s "
@@ -279,6 +288,11 @@ def run(backend: str, args: argparse.Namespace) -> None:
             print(f"recordEvents sustained for {args.sustained_seconds:.0f} s, {args.clients} clients, the lifecycle drainer taking its "
                   f"turns: {rate:,.0f} events/s (target >= 20,000); {backlog:,} customers still queued for the lifecycle "
                   f"pass at the end; {applied:,.0f} events/s until it caught up")
+        if deferred is not None:
+            rate, backlog, applied = deferred
+            print(f"  the same with the lifecycle pass deferred past the window ({MAX_LAG_ENV}={deferred_lag:.0f}): "
+                  f"{rate:,.0f} events/s accepted; {backlog:,} customers queued at the end; {applied:,.0f} events/s "
+                  f"until the pass caught up")
         print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     if args.demo_customers:
         seconds = demo_data_seconds(backend, args.demo_customers)
