@@ -34,8 +34,8 @@ class Events:
     ) -> None:
         self._sessions = sessionmaker
         self._lookups = lookups or sessionmaker  # timeline reads (db.session.make_lookup_sessionmaker)
-        # The insert and its lifecycle pass: the write gate's own connection where there is one
-        # (db.session.make_writer_engine), else the lookup's session.
+        # The insert and its lifecycle pass: on the write gate's own connection where there is
+        # one (db.session.make_writer_engine).
         self._writes = writes or sessionmaker
         self._gate = write_gate
         # The lifecycle pass: runs in the same transaction, after the insert, for touched customers.
@@ -82,11 +82,7 @@ class Events:
                     seen_keys.add(draft.idempotency_key)
                 rows.append(_row(draft, customer_id, now))
             batch = repo.prepare(session, rows)
-            if self._writes is self._sessions:
-                logged = await self._insert(session, batch)
-        if self._writes is not self._sessions:
-            async with self._writes() as session:
-                logged = await self._insert(session, batch)
+        logged = await self._insert(batch) if rows else []
         inserted = len(logged)
         duplicates += len(rows) - inserted
         return BulkResult(
@@ -95,21 +91,17 @@ class Events:
             errors=tuple(sorted(errors, key=lambda e: e.index or 0)),
         )
 
-    async def _insert(self, session: AsyncSession, batch: repo.PreparedEvents) -> list[Any]:
-        """Insert a prepared batch, run its lifecycle pass and commit, holding the write gate."""
+    async def _insert(self, batch: repo.PreparedEvents) -> list[Any]:
+        """Insert a prepared batch and run its lifecycle pass in one committed transaction, holding
+        the write gate; returns the events it stored (a replayed idempotency key stores nothing)."""
         # The insert takes SQLite's one write lock until the commit: queue for it only now,
         # after the lookup and the conversion, so the next batch's lookup and conversion overlap
         # this batch's writes.
-        async with held(self._gate):
-            try:
-                logged = await repo.insert_prepared(session, batch)
-                if self._on_recorded is not None and logged:
-                    await self._on_recorded(session, {row.customer_id for row in logged}, logged)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        return logged
+        async with held(self._gate), self._writes.begin() as session:
+            logged = await repo.insert_prepared(session, batch)
+            if self._on_recorded is not None and logged:
+                await self._on_recorded(session, {row.customer_id for row in logged}, logged)
+            return logged
 
     async def latest(self, customer_ids: Sequence[int], n: int) -> dict[int, list[Event]]:
         """The ``n`` newest events per customer, for the customer view's first timeline page."""
