@@ -271,7 +271,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
                 if args.sustained_seconds else None
             )
         # The same sustained run with the lifecycle pass deferred past the window: what the intake
-        # path alone sustains, i.e. how much of the figure above the passes' share of the writer takes.
+        # path alone sustains, and so how much of the figure above the passes take.
         deferred_lag = 10 * args.sustained_seconds
         deferred = None
         if args.sustained_seconds:
