@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
@@ -119,6 +120,13 @@ GC_YOUNG_THRESHOLD = 20_000
 LARGE_BODY_BYTES = 64 * 1024
 
 
+async def _dispose(*engines: AsyncEngine | None) -> None:
+    """Close the engines a server owns (the read and writer engines may be absent)."""
+    for owned in engines:
+        if owned is not None:
+            await owned.dispose()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. The database is opened, migrated and (with demo on) seeded at startup."""
     settings = settings or Settings.from_env()
@@ -138,9 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # The pid seeds this worker's offer random streams: two workers never share one.
         services = Services.build(engine, worker=os.getpid(), read_engine=read_engine, write_engine=write_engine)
         if settings.auth and not await services.keys.count_active():
-            for owned in (engine, read_engine, write_engine):
-                if owned is not None:
-                    await owned.dispose()
+            await _dispose(engine, read_engine, write_engine)
             raise NoApiKeys()
         if read_engine is not None:
             log.info("reports and evaluations read from %s", read_engine.url.render_as_string(hide_password=True))
@@ -178,9 +184,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.offers.stop()
             await lifecycle.stop()
             await checkpointer.stop()
-            for owned in (engine, read_engine, write_engine):
-                if owned is not None:
-                    await owned.dispose()
+            await _dispose(engine, read_engine, write_engine)
 
     app = Starlette(lifespan=lifespan)
     view = CicloGraphQL(schema, app, ide=not settings.production, auth=settings.auth)
